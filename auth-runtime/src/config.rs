@@ -1,0 +1,122 @@
+//! Backend declarations: what `#[derive(AuthConfig)]` produces.
+
+use axum::extract::FromRef;
+use axum::Router;
+
+use crate::state::AuthState;
+
+/// How a backend carries its token.
+///
+/// Both kinds sign fastapi-users-compatible JWTs; they differ in transport.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum BackendKind {
+    /// `Authorization: Bearer <token>`; login answers `{"access_token": …, "token_type": "bearer"}`.
+    Jwt,
+    /// A cookie; login answers 204 with `Set-Cookie`.
+    Cookie,
+}
+
+/// The `SameSite` attribute of a cookie backend.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum SameSite {
+    /// `SameSite=lax` (the default).
+    Lax,
+    /// `SameSite=strict`.
+    Strict,
+    /// `SameSite=none` (requires `Secure`).
+    None,
+}
+
+impl SameSite {
+    /// The attribute value as fastapi-users writes it.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            SameSite::Lax => "lax",
+            SameSite::Strict => "strict",
+            SameSite::None => "none",
+        }
+    }
+}
+
+/// Cookie attributes of a cookie backend.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CookieSpec {
+    /// Cookie name (default `fastapiusersauth`).
+    pub name: &'static str,
+    /// `Path` attribute (default `/`).
+    pub path: &'static str,
+    /// `Domain` attribute (default: none, a host-only cookie).
+    pub domain: Option<&'static str>,
+    /// `Secure` attribute (default `true`).
+    pub secure: bool,
+    /// `HttpOnly` attribute (default `true`).
+    pub http_only: bool,
+    /// `SameSite` attribute (default `lax`).
+    pub same_site: SameSite,
+}
+
+impl CookieSpec {
+    /// fastapi-users' `CookieTransport` defaults.
+    pub const DEFAULT: CookieSpec = CookieSpec {
+        name: "fastapiusersauth",
+        path: "/",
+        domain: None,
+        secure: true,
+        http_only: true,
+        same_site: SameSite::Lax,
+    };
+}
+
+impl Default for CookieSpec {
+    fn default() -> Self {
+        Self::DEFAULT
+    }
+}
+
+/// One declared authentication backend.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BackendSpec {
+    /// Name, used in the route path (`/auth/{name}/login`) and in `#[protected(backends(..))]`.
+    pub name: &'static str,
+    /// Transport.
+    pub kind: BackendKind,
+    /// Token lifetime in seconds; for cookies also `Max-Age`.
+    pub lifetime: u64,
+    /// Cookie attributes (ignored for [`BackendKind::Jwt`]).
+    pub cookie: CookieSpec,
+}
+
+/// A set of authentication backends, declared with `#[derive(AuthConfig)]`.
+///
+/// ```
+/// use axum_users::prelude::*;
+///
+/// #[derive(AuthConfig)]
+/// #[backend(jwt, name = "jwt", lifetime = 3600)]
+/// #[backend(cookie, name = "cookie", lifetime = 3600, secure = false)]
+/// struct Auth;
+///
+/// assert_eq!(Auth::BACKENDS.len(), 2);
+/// assert_eq!(Auth::BACKENDS[1].cookie.name, "fastapiusersauth");
+/// let _router: axum::Router<AuthState> = Auth::router();
+/// ```
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` does not declare authentication backends",
+    label = "add `#[derive(AuthConfig)]` and at least one `#[backend(..)]` to `{Self}`"
+)]
+pub trait AuthConfig: Send + Sync + 'static {
+    /// The backends, in declared order: the order in which guards try them.
+    const BACKENDS: &'static [BackendSpec];
+
+    /// The generated routes: `POST /auth/{name}/login` and `POST /auth/{name}/logout` for
+    /// every backend, and `POST /auth/register`.
+    ///
+    /// Merge it into the application's router; nest it to change the `/auth` prefix.
+    fn router<S>() -> Router<S>
+    where
+        S: Clone + Send + Sync + 'static,
+        AuthState: FromRef<S>,
+    {
+        crate::routes::router::<S>(Self::BACKENDS)
+    }
+}

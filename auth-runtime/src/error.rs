@@ -1,0 +1,213 @@
+//! Errors: the HTTP answers of the generated routes and guards, and the library's own errors.
+
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use serde_json::{json, Value};
+
+/// One entry of a FastAPI-shaped 422 `detail` list.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ValidationIssue {
+    /// pydantic's error type, e.g. `missing`, `value_error`, `string_type`.
+    pub kind: &'static str,
+    /// Location, e.g. `["body", "username"]`.
+    pub loc: Vec<Value>,
+    /// Human-readable message, e.g. `Field required`.
+    pub msg: String,
+    /// The offending input (`null` when missing).
+    pub input: Value,
+    /// Extra context (`ctx`), when pydantic gives one.
+    pub ctx: Option<Value>,
+}
+
+impl ValidationIssue {
+    /// A `missing` issue for `body.<field>`.
+    pub fn missing(field: &str) -> Self {
+        Self {
+            kind: "missing",
+            loc: vec![json!("body"), json!(field)],
+            msg: "Field required".into(),
+            input: Value::Null,
+            ctx: None,
+        }
+    }
+
+    fn to_json(&self) -> Value {
+        let mut v = json!({
+            "type": self.kind,
+            "loc": self.loc,
+            "msg": self.msg,
+            "input": self.input,
+        });
+        if let Some(ctx) = &self.ctx {
+            v["ctx"] = ctx.clone();
+        }
+        v
+    }
+}
+
+/// An error answer in fastapi-users' format: `{"detail": ...}`.
+///
+/// Every generated route and guard answers its errors through this type.
+///
+/// ```
+/// use axum::response::IntoResponse;
+/// use axum_users_runtime::ApiError;
+///
+/// let response = ApiError::bad_request("LOGIN_BAD_CREDENTIALS").into_response();
+/// assert_eq!(response.status(), 400);
+/// ```
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    /// 400 (or another status) with `{"detail": CODE}`.
+    #[error("{code}")]
+    Code {
+        /// HTTP status.
+        status: StatusCode,
+        /// fastapi-users error code.
+        code: &'static str,
+    },
+    /// 400 with `{"detail": {"code": CODE, "reason": REASON}}`.
+    #[error("{code}: {reason}")]
+    CodeReason {
+        /// fastapi-users error code.
+        code: &'static str,
+        /// Text from the password policy.
+        reason: String,
+    },
+    /// 422 with a FastAPI-shaped `detail` list.
+    #[error("invalid request ({} problems)", .0.len())]
+    Validation(Vec<ValidationIssue>),
+    /// 401 `{"detail": "Unauthorized"}`, with `WWW-Authenticate: Bearer` when `bearer` is set.
+    #[error("unauthorized")]
+    Unauthorized {
+        /// A bearer backend could have authenticated the request.
+        bearer: bool,
+    },
+    /// 403 `{"detail": "Forbidden"}`.
+    #[error("forbidden")]
+    Forbidden,
+    /// 404 `{"detail": "Not Found"}`.
+    #[error("not found")]
+    NotFound,
+    /// 503 `{"detail": "SERVICE_UNAVAILABLE"}`: the store or another dependency failed.
+    #[error("service unavailable")]
+    Unavailable,
+}
+
+impl ApiError {
+    /// 400 `{"detail": code}`.
+    pub fn bad_request(code: &'static str) -> Self {
+        ApiError::Code {
+            status: StatusCode::BAD_REQUEST,
+            code,
+        }
+    }
+
+    /// The status this error answers with.
+    pub fn status(&self) -> StatusCode {
+        match self {
+            ApiError::Code { status, .. } => *status,
+            ApiError::CodeReason { .. } => StatusCode::BAD_REQUEST,
+            ApiError::Validation(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            ApiError::Unauthorized { .. } => StatusCode::UNAUTHORIZED,
+            ApiError::Forbidden => StatusCode::FORBIDDEN,
+            ApiError::NotFound => StatusCode::NOT_FOUND,
+            ApiError::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+        }
+    }
+
+    /// The JSON body.
+    pub fn body(&self) -> Value {
+        let detail = match self {
+            ApiError::Code { code, .. } => json!(code),
+            ApiError::CodeReason { code, reason } => json!({"code": code, "reason": reason}),
+            ApiError::Validation(issues) => {
+                Value::Array(issues.iter().map(ValidationIssue::to_json).collect())
+            }
+            ApiError::Unauthorized { .. } => json!("Unauthorized"),
+            ApiError::Forbidden => json!("Forbidden"),
+            ApiError::NotFound => json!("Not Found"),
+            ApiError::Unavailable => json!("SERVICE_UNAVAILABLE"),
+        };
+        json!({ "detail": detail })
+    }
+}
+
+impl From<StoreError> for ApiError {
+    fn from(err: StoreError) -> Self {
+        tracing::error!(error = %err, "user store failed; answering 503");
+        ApiError::Unavailable
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let mut response = (self.status(), Json(self.body())).into_response();
+        if matches!(self, ApiError::Unauthorized { bearer: true }) {
+            response
+                .headers_mut()
+                .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+        }
+        response
+    }
+}
+
+/// A failure of the user store (database unreachable, query failed, corrupt row).
+///
+/// Routes and guards answer it with 503, never with 401 or 500.
+#[derive(Debug, thiserror::Error)]
+#[error("user store error: {0}")]
+pub struct StoreError(#[source] pub Box<dyn std::error::Error + Send + Sync>);
+
+impl StoreError {
+    /// Wraps any error.
+    pub fn new(err: impl Into<Box<dyn std::error::Error + Send + Sync>>) -> Self {
+        StoreError(err.into())
+    }
+}
+
+/// Why building an [`AuthState`](crate::AuthState) failed: the service must not start.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    /// The HS256 secret is shorter than 32 bytes.
+    #[error(
+        "the JWT secret is {len} bytes long; axum-users needs at least 32 bytes of random data \
+         (generate one with `openssl rand -base64 48` and pass it in AUTH_SECRET)"
+    )]
+    WeakSecret {
+        /// The length that was given.
+        len: usize,
+    },
+    /// No secret or key pair was configured.
+    #[error(
+        "no JWT secret configured: call `.secret(..)` (HS256) or `.jwt_keys(..)` on the builder"
+    )]
+    MissingSecret,
+    /// No user store was configured.
+    #[error("no user store configured: call `.store(..)` on the builder")]
+    MissingStore,
+    /// A PEM key could not be read.
+    #[error("invalid {what} key for {alg:?}: {source}")]
+    InvalidKey {
+        /// `private` or `public`.
+        what: &'static str,
+        /// The algorithm.
+        alg: jsonwebtoken::Algorithm,
+        /// The parser's error.
+        #[source]
+        source: jsonwebtoken::errors::Error,
+    },
+    /// The algorithm is not supported.
+    #[error("unsupported JWT algorithm {0:?}: use HS256, RS256 or ES256")]
+    UnsupportedAlgorithm(jsonwebtoken::Algorithm),
+    /// The key pair does not sign and verify a test token.
+    #[error("the JWT key pair does not match: a token signed with the private key fails verification with the public key")]
+    KeyMismatch,
+    /// The AuthConfig declares no backend.
+    #[error("the AuthConfig declares no backend")]
+    NoBackend,
+    /// Invalid argon2 parameters.
+    #[error("invalid argon2 parameters: {0}")]
+    Argon2(String),
+}

@@ -1,0 +1,232 @@
+//! Guards: the [`Protected`] extractor behind `#[protected]`, and [`CurrentUser`].
+
+use std::marker::PhantomData;
+use std::ops::Deref;
+
+use axum::extract::{FromRef, FromRequestParts, OptionalFromRequestParts};
+use axum::http::request::Parts;
+
+use crate::config::{BackendKind, BackendSpec};
+use crate::error::ApiError;
+use crate::requirement::{Req, Requirement};
+use crate::state::AuthState;
+use crate::transport;
+use crate::user::User;
+
+/// Who authenticated a request, and how.
+#[derive(Debug, Clone)]
+pub struct Authenticated {
+    /// The user, as stored right now.
+    pub user: User,
+    /// The backend whose credential authenticated the request.
+    pub backend: &'static BackendSpec,
+    /// That credential.
+    pub token: String,
+}
+
+/// What a guard left for later extractors of the same request.
+#[derive(Clone)]
+struct GuardOutcome(Option<Authenticated>);
+
+impl AuthState {
+    /// Tries the backends allowed by `allows`, in declared order: a missing or invalid
+    /// credential falls through to the next backend, the first valid one wins. Then applies the
+    /// checks: inactive (or nobody) → 401; `verified`/`superuser` unmet → 403. A store failure is
+    /// `Err(ApiError::Unavailable)`, never a 401.
+    pub async fn authenticate(
+        &self,
+        headers: &axum::http::HeaderMap,
+        verified: bool,
+        superuser: bool,
+        allows: impl Fn(&str) -> bool,
+    ) -> Result<Authenticated, ApiError> {
+        let mut bearer = false;
+        let mut found = None;
+        for backend in self.backends().iter().filter(|b| allows(b.name)) {
+            bearer |= backend.kind == BackendKind::Jwt;
+            let Some(token) = transport::extract(backend, headers) else {
+                continue;
+            };
+            let Some(id) = self.keys().read_access_token(token, self.leeway()) else {
+                continue;
+            };
+            if let Some(user) = self.store().get(id).await? {
+                found = Some(Authenticated {
+                    user,
+                    backend,
+                    token: token.to_owned(),
+                });
+                break;
+            }
+        }
+        let found = found.ok_or(ApiError::Unauthorized { bearer })?;
+        if !found.user.is_active {
+            return Err(ApiError::Unauthorized { bearer });
+        }
+        if (verified && !found.user.is_verified) || (superuser && !found.user.is_superuser) {
+            return Err(ApiError::Forbidden);
+        }
+        Ok(found)
+    }
+
+    async fn guard<R: Requirement>(
+        &self,
+        parts: &mut Parts,
+    ) -> Result<Option<Authenticated>, ApiError> {
+        if let Some(names) = R::backend_names() {
+            if let Some(unknown) = names
+                .iter()
+                .find(|n| !self.backends().iter().any(|b| b.name == n.as_str()))
+            {
+                tracing::error!(backend = %unknown, "#[protected(backends(..))] names a backend the AuthConfig does not declare");
+                return Err(ApiError::Unavailable);
+            }
+        }
+        let result = self
+            .authenticate(&parts.headers, R::VERIFIED, R::SUPERUSER, R::allows_backend)
+            .await;
+        let outcome = match result {
+            Ok(found) => Some(found),
+            Err(ApiError::Unavailable) => return Err(ApiError::Unavailable),
+            Err(_) if R::OPTIONAL => None,
+            Err(rejection) => return Err(rejection),
+        };
+        parts.extensions.insert(GuardOutcome(outcome.clone()));
+        Ok(outcome)
+    }
+}
+
+/// The guard `#[protected]` inserts as a handler's first argument: it authenticates the request
+/// before any other extractor runs and rejects it (401/403/503) unless `R` is met.
+///
+/// Use it directly as an extractor, or to protect a whole router:
+///
+/// ```
+/// use axum::{middleware::from_extractor_with_state, routing::get, Router};
+/// use axum_users_runtime::{AuthState, CurrentUser, Protected, Req};
+///
+/// async fn admin(user: CurrentUser) -> String { user.email.clone() }
+///
+/// fn admin_routes(state: AuthState) -> Router<AuthState> {
+///     Router::new()
+///         .route("/admin", get(admin))
+///         .route_layer(from_extractor_with_state::<Protected<Req<false, false, true>>, _>(state))
+/// }
+/// ```
+pub struct Protected<R: Requirement = Req<false, false, false>> {
+    found: Option<Authenticated>,
+    _requirement: PhantomData<fn() -> R>,
+}
+
+impl<R: Requirement> Protected<R> {
+    /// The authenticated user (`None` only for optional guards).
+    pub fn user(&self) -> Option<&User> {
+        self.found.as_ref().map(|a| &a.user)
+    }
+
+    /// How the request was authenticated (`None` only for optional guards).
+    pub fn authenticated(&self) -> Option<&Authenticated> {
+        self.found.as_ref()
+    }
+}
+
+impl<S, R> FromRequestParts<S> for Protected<R>
+where
+    AuthState: FromRef<S>,
+    S: Send + Sync,
+    R: Requirement,
+{
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let auth = AuthState::from_ref(state);
+        let found = auth.guard::<R>(parts).await?;
+        Ok(Protected {
+            found,
+            _requirement: PhantomData,
+        })
+    }
+}
+
+/// The authenticated user of a request.
+///
+/// After a `#[protected]` guard it is the guard's user (no second lookup). On its own it
+/// authenticates the request itself: any active user, any backend.
+/// `Option<CurrentUser>` gives `None` instead of a 401/403.
+///
+/// ```
+/// use axum_users_runtime::CurrentUser;
+///
+/// async fn hello(user: CurrentUser) -> String {
+///     format!("hello {}", user.email)
+/// }
+///
+/// async fn maybe(user: Option<CurrentUser>) -> String {
+///     user.map_or("hello stranger".into(), |u| format!("hello {}", u.email))
+/// }
+/// ```
+#[derive(Debug, Clone)]
+pub struct CurrentUser(pub User);
+
+impl CurrentUser {
+    /// The user.
+    pub fn into_inner(self) -> User {
+        self.0
+    }
+}
+
+impl Deref for CurrentUser {
+    type Target = User;
+    fn deref(&self) -> &User {
+        &self.0
+    }
+}
+
+fn bearer_enabled(state: &AuthState) -> bool {
+    state.backends().iter().any(|b| b.kind == BackendKind::Jwt)
+}
+
+impl<S> FromRequestParts<S> for CurrentUser
+where
+    AuthState: FromRef<S>,
+    S: Send + Sync,
+{
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let auth = AuthState::from_ref(state);
+        let found = match parts.extensions.get::<GuardOutcome>() {
+            Some(GuardOutcome(found)) => found.clone(),
+            // No guard ran: authenticate as `#[protected]` with no option would.
+            None => auth.guard::<Req<false, false, false>>(parts).await?,
+        };
+        found
+            .map(|a| CurrentUser(a.user))
+            .ok_or(ApiError::Unauthorized {
+                bearer: bearer_enabled(&auth),
+            })
+    }
+}
+
+impl<S> OptionalFromRequestParts<S> for CurrentUser
+where
+    AuthState: FromRef<S>,
+    S: Send + Sync,
+{
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &S,
+    ) -> Result<Option<Self>, Self::Rejection> {
+        let found = match parts.extensions.get::<GuardOutcome>() {
+            Some(GuardOutcome(found)) => found.clone(),
+            None => {
+                AuthState::from_ref(state)
+                    .guard::<Req<true, false, false>>(parts)
+                    .await?
+            }
+        };
+        Ok(found.map(|a| CurrentUser(a.user)))
+    }
+}

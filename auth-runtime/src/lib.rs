@@ -1,0 +1,42 @@
+//! Runtime of [axum-users](https://docs.rs/axum-users): tokens, transports, password hashing,
+//! stores, guards and the generated routes. Applications depend on `axum-users`, which
+//! re-exports this crate together with its macros.
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+mod config;
+mod error;
+mod guard;
+mod jwt;
+mod manager;
+mod password;
+pub mod requirement;
+mod routes;
+mod state;
+mod store;
+pub mod transport;
+mod user;
+pub mod validation;
+
+pub use config::{AuthConfig, BackendKind, BackendSpec, CookieSpec, SameSite};
+pub use error::{ApiError, ConfigError, StoreError, ValidationIssue};
+pub use guard::{Authenticated, CurrentUser, Protected};
+pub use jwt::{JwtKeys, AUTH_AUDIENCE, MIN_SECRET_LEN};
+pub use manager::{DefaultUserManager, HookError, InvalidPassword, UserManager};
+pub use password::PasswordHasher;
+pub use requirement::{AllBackends, Name, Req, Requirement};
+pub use routes::router;
+pub use state::{AuthState, AuthStateBuilder, NewUser};
+pub use store::{CreateError, MemoryStore, SqliteStore, UserStore};
+pub use user::User;
+
+pub use async_trait::async_trait;
+pub use jsonwebtoken::Algorithm;
+
+/// What generated code uses. Not part of the public API.
+#[doc(hidden)]
+pub mod __private {
+    pub use crate::config::{AuthConfig, BackendKind, BackendSpec, CookieSpec, SameSite};
+    pub use crate::guard::Protected;
+    pub use crate::requirement::{AllBackends, Name, Req};
+}

@@ -1,0 +1,281 @@
+//! [`AuthState`]: everything the generated routes and the guards need at run time.
+
+use std::sync::Arc;
+
+use crate::config::{AuthConfig, BackendSpec};
+use crate::error::{ApiError, ConfigError};
+use crate::jwt::JwtKeys;
+use crate::manager::{DefaultUserManager, UserManager};
+use crate::password::PasswordHasher;
+use crate::store::{CreateError, UserStore};
+use crate::user::User;
+use crate::validation::normalize_email;
+
+/// The run-time side of an [`AuthConfig`]: keys, store, password hasher and hooks.
+///
+/// Cheap to clone. Put it in the router's state (directly, or inside the application's own
+/// state with `FromRef`): the generated routes and the guards require `AuthState: FromRef<S>`,
+/// so forgetting it is a compile error.
+///
+/// ```
+/// use axum_users_runtime::{AuthState, MemoryStore, AuthConfig, BackendSpec, BackendKind, CookieSpec};
+///
+/// struct Auth;
+/// impl AuthConfig for Auth {
+///     const BACKENDS: &'static [BackendSpec] = &[BackendSpec {
+///         name: "jwt", kind: BackendKind::Jwt, lifetime: 3600, cookie: CookieSpec::DEFAULT,
+///     }];
+/// }
+///
+/// let weak = AuthState::builder::<Auth>().secret("short").store(MemoryStore::new()).build();
+/// assert!(weak.unwrap_err().to_string().contains("at least 32 bytes"));
+///
+/// let state = AuthState::builder::<Auth>()
+///     .secret("an example secret of at least 32 bytes!")
+///     .store(MemoryStore::new())
+///     .build()
+///     .unwrap();
+/// assert_eq!(state.backends()[0].name, "jwt");
+/// ```
+#[derive(Clone)]
+pub struct AuthState {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    backends: &'static [BackendSpec],
+    keys: JwtKeys,
+    store: Arc<dyn UserStore>,
+    hasher: PasswordHasher,
+    manager: Arc<dyn UserManager>,
+    leeway: u64,
+}
+
+impl std::fmt::Debug for AuthState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AuthState")
+            .field("backends", &self.inner.backends)
+            .field("keys", &self.inner.keys)
+            .field("hasher", &self.inner.hasher)
+            .field("leeway", &self.inner.leeway)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Builds an [`AuthState`]; see [`AuthState::builder`].
+#[must_use]
+pub struct AuthStateBuilder {
+    backends: &'static [BackendSpec],
+    secret: Option<Vec<u8>>,
+    keys: Option<JwtKeys>,
+    store: Option<Arc<dyn UserStore>>,
+    hasher: Option<PasswordHasher>,
+    manager: Arc<dyn UserManager>,
+    leeway: u64,
+}
+
+impl AuthStateBuilder {
+    /// HS256 secret (at least 32 bytes; [`build`](Self::build) refuses a shorter one).
+    pub fn secret(mut self, secret: impl AsRef<[u8]>) -> Self {
+        self.secret = Some(secret.as_ref().to_vec());
+        self
+    }
+
+    /// Other keys, e.g. RS256/ES256 from PEM files ([`JwtKeys::from_pem`]).
+    pub fn jwt_keys(mut self, keys: JwtKeys) -> Self {
+        self.keys = Some(keys);
+        self
+    }
+
+    /// The user store.
+    pub fn store(mut self, store: impl UserStore) -> Self {
+        self.store = Some(Arc::new(store));
+        self
+    }
+
+    /// The password hasher (default: argon2id with fastapi-users' parameters).
+    pub fn password_hasher(mut self, hasher: PasswordHasher) -> Self {
+        self.hasher = Some(hasher);
+        self
+    }
+
+    /// The application's hooks and password policy.
+    pub fn manager(mut self, manager: impl UserManager) -> Self {
+        self.manager = Arc::new(manager);
+        self
+    }
+
+    /// Clock tolerance, in seconds, when checking `exp` (default 0).
+    pub fn leeway(mut self, seconds: u64) -> Self {
+        self.leeway = seconds;
+        self
+    }
+
+    /// Checks the configuration: a secret shorter than 32 bytes, a missing store or an
+    /// unmatched key pair is an error, and the service must not start.
+    pub fn build(self) -> Result<AuthState, ConfigError> {
+        if self.backends.is_empty() {
+            return Err(ConfigError::NoBackend);
+        }
+        let keys = match (self.keys, self.secret) {
+            (Some(keys), _) => keys,
+            (None, Some(secret)) => JwtKeys::hs256(secret)?,
+            (None, None) => return Err(ConfigError::MissingSecret),
+        };
+        Ok(AuthState {
+            inner: Arc::new(Inner {
+                backends: self.backends,
+                keys,
+                store: self.store.ok_or(ConfigError::MissingStore)?,
+                hasher: self.hasher.unwrap_or_default(),
+                manager: self.manager,
+                leeway: self.leeway,
+            }),
+        })
+    }
+}
+
+/// A user to create with [`AuthState::create_user`].
+#[derive(Debug, Clone)]
+pub struct NewUser {
+    /// E-mail address; validated, domain lower-cased.
+    pub email: String,
+    /// Clear-text password; checked by the password policy, then hashed.
+    pub password: String,
+    /// Default `true`.
+    pub is_active: bool,
+    /// Default `false`.
+    pub is_superuser: bool,
+    /// Default `false`.
+    pub is_verified: bool,
+}
+
+impl NewUser {
+    /// An active, unverified, non-superuser user.
+    pub fn new(email: impl Into<String>, password: impl Into<String>) -> Self {
+        NewUser {
+            email: email.into(),
+            password: password.into(),
+            is_active: true,
+            is_superuser: false,
+            is_verified: false,
+        }
+    }
+}
+
+impl AuthState {
+    /// Starts a builder for the backends of `C`.
+    pub fn builder<C: AuthConfig>() -> AuthStateBuilder {
+        AuthStateBuilder {
+            backends: C::BACKENDS,
+            secret: None,
+            keys: None,
+            store: None,
+            hasher: None,
+            manager: Arc::new(DefaultUserManager),
+            leeway: 0,
+        }
+    }
+
+    /// The declared backends, in order.
+    pub fn backends(&self) -> &'static [BackendSpec] {
+        self.inner.backends
+    }
+
+    /// The token keys.
+    pub fn keys(&self) -> &JwtKeys {
+        &self.inner.keys
+    }
+
+    /// The user store.
+    pub fn store(&self) -> &dyn UserStore {
+        &*self.inner.store
+    }
+
+    /// The password hasher.
+    pub fn hasher(&self) -> &PasswordHasher {
+        &self.inner.hasher
+    }
+
+    /// The application's hooks.
+    pub fn manager(&self) -> &dyn UserManager {
+        &*self.inner.manager
+    }
+
+    /// Clock tolerance for `exp`, in seconds.
+    pub fn leeway(&self) -> u64 {
+        self.inner.leeway
+    }
+
+    /// Creates a user as registration does (e-mail syntax, password policy, uniqueness), with
+    /// the flags of `new` — e.g. to bootstrap a superuser at start.
+    ///
+    /// Errors are the registration answers: 422 for a bad e-mail,
+    /// `REGISTER_INVALID_PASSWORD`, `REGISTER_USER_ALREADY_EXISTS`, 503.
+    pub async fn create_user(&self, new: NewUser) -> Result<User, ApiError> {
+        let email = normalize_email(&new.email).map_err(|issue| {
+            ApiError::Validation(vec![issue.at(&["body", "email"], &new.email)])
+        })?;
+        self.create_validated(email, new).await
+    }
+
+    pub(crate) async fn create_validated(
+        &self,
+        email: String,
+        new: NewUser,
+    ) -> Result<User, ApiError> {
+        if let Err(invalid) = self
+            .manager()
+            .validate_password(&new.password, &email)
+            .await
+        {
+            return Err(ApiError::CodeReason {
+                code: "REGISTER_INVALID_PASSWORD",
+                reason: invalid.reason,
+            });
+        }
+        if self.store().get_by_email(&email).await?.is_some() {
+            return Err(ApiError::bad_request("REGISTER_USER_ALREADY_EXISTS"));
+        }
+        let hashed = self.hasher().hash(&new.password).await?;
+        let mut user = User::new(email, hashed);
+        user.is_active = new.is_active;
+        user.is_superuser = new.is_superuser;
+        user.is_verified = new.is_verified;
+        match self.store().create(user).await {
+            Ok(user) => Ok(user),
+            Err(CreateError::AlreadyExists) => {
+                Err(ApiError::bad_request("REGISTER_USER_ALREADY_EXISTS"))
+            }
+            Err(CreateError::Store(err)) => Err(err.into()),
+        }
+    }
+
+    /// Checks an e-mail and password: the user when they match (active or not), `None`
+    /// otherwise. An unknown e-mail still costs one hash; a legacy or outdated hash is upgraded.
+    pub async fn check_credentials(
+        &self,
+        email: &str,
+        password: &str,
+    ) -> Result<Option<User>, ApiError> {
+        let Some(mut user) = self.store().get_by_email(email).await? else {
+            self.hasher().burn(password).await?;
+            return Ok(None);
+        };
+        let (ok, upgraded) = self
+            .hasher()
+            .verify_and_update(password, &user.hashed_password)
+            .await?;
+        if !ok {
+            return Ok(None);
+        }
+        if let Some(hash) = upgraded {
+            let previous = std::mem::replace(&mut user.hashed_password, hash);
+            if let Err(err) = self.store().update(&user).await {
+                tracing::warn!(error = %err, "could not store the upgraded password hash; keeping the old one");
+                user.hashed_password = previous;
+            }
+        }
+        Ok(Some(user))
+    }
+}

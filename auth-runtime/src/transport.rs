@@ -1,0 +1,104 @@
+//! Where tokens travel: the `Authorization: Bearer` header or a cookie.
+
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use serde_json::json;
+
+use crate::config::{BackendKind, BackendSpec, CookieSpec};
+
+/// The token this backend's transport finds in the request, if any.
+pub fn extract<'h>(backend: &BackendSpec, headers: &'h HeaderMap) -> Option<&'h str> {
+    match backend.kind {
+        BackendKind::Jwt => bearer_token(headers),
+        BackendKind::Cookie => cookie_value(headers, backend.cookie.name),
+    }
+}
+
+/// The token of an `Authorization: Bearer <token>` header (scheme compared case-insensitively).
+pub fn bearer_token(headers: &HeaderMap) -> Option<&str> {
+    let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?.trim();
+    let (scheme, token) = value.split_once(' ')?;
+    let token = token.trim();
+    (scheme.eq_ignore_ascii_case("bearer") && !token.is_empty()).then_some(token)
+}
+
+/// The value of the cookie `name` in the request's `Cookie` headers (a quoted value is unquoted).
+pub fn cookie_value<'h>(headers: &'h HeaderMap, name: &str) -> Option<&'h str> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(k, _)| k.trim() == name)
+        .map(|(_, v)| {
+            let v = v.trim();
+            v.strip_prefix('"')
+                .and_then(|v| v.strip_suffix('"'))
+                .unwrap_or(v)
+        })
+        .filter(|v| !v.is_empty())
+}
+
+/// A `Set-Cookie` value for `cookie`, in fastapi-users' attribute order.
+pub fn set_cookie(cookie: &CookieSpec, value: &str, max_age: u64) -> String {
+    let mut out = format!("{}={}", cookie.name, value);
+    if let Some(domain) = cookie.domain {
+        out.push_str("; Domain=");
+        out.push_str(domain);
+    }
+    if cookie.http_only {
+        out.push_str("; HttpOnly");
+    }
+    out.push_str(&format!("; Max-Age={max_age}; Path={}", cookie.path));
+    out.push_str("; SameSite=");
+    out.push_str(cookie.same_site.as_str());
+    if cookie.secure {
+        out.push_str("; Secure");
+    }
+    out
+}
+
+fn no_store(response: &mut Response) {
+    let headers = response.headers_mut();
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    headers.insert(header::PRAGMA, HeaderValue::from_static("no-cache"));
+}
+
+fn with_cookie(mut response: Response, cookie: String) -> Response {
+    match HeaderValue::from_str(&cookie) {
+        Ok(value) => {
+            response.headers_mut().insert(header::SET_COOKIE, value);
+        }
+        // Unreachable for tokens we write and attributes the derive validated.
+        Err(_) => tracing::error!("cookie attributes are not a valid header value"),
+    }
+    response
+}
+
+/// The successful login answer of this backend for `token`.
+pub fn login_response(backend: &BackendSpec, token: &str) -> Response {
+    let mut response = match backend.kind {
+        BackendKind::Jwt => {
+            Json(json!({ "access_token": token, "token_type": "bearer" })).into_response()
+        }
+        BackendKind::Cookie => with_cookie(
+            StatusCode::NO_CONTENT.into_response(),
+            set_cookie(&backend.cookie, token, backend.lifetime),
+        ),
+    };
+    no_store(&mut response);
+    response
+}
+
+/// The logout answer of this backend: 204, with a removal cookie for cookie backends.
+pub fn logout_response(backend: &BackendSpec) -> Response {
+    match backend.kind {
+        BackendKind::Jwt => StatusCode::NO_CONTENT.into_response(),
+        BackendKind::Cookie => with_cookie(
+            StatusCode::NO_CONTENT.into_response(),
+            set_cookie(&backend.cookie, "\"\"", 0),
+        ),
+    }
+}

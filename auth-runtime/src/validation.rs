@@ -1,0 +1,316 @@
+//! Request bodies, checked the way FastAPI checks them, with FastAPI-shaped 422 answers.
+
+use axum::http::{header, HeaderMap};
+use serde_json::{json, Map, Value};
+
+use crate::error::{ApiError, ValidationIssue};
+
+/// Why an e-mail address was refused (email-validator's wording).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EmailIssue(pub String);
+
+impl EmailIssue {
+    /// As a 422 entry at `loc`.
+    pub fn at(&self, loc: &[&str], input: &str) -> ValidationIssue {
+        ValidationIssue {
+            kind: "value_error",
+            loc: loc.iter().map(|s| json!(s)).collect(),
+            msg: format!("value is not a valid email address: {}", self.0),
+            input: json!(input),
+            ctx: Some(json!({ "reason": self.0 })),
+        }
+    }
+}
+
+fn email_issue(reason: &str) -> EmailIssue {
+    EmailIssue(reason.to_owned())
+}
+
+const LOCAL_SPECIALS: &str = "!#$%&'*+-/=?^_`{|}~.";
+
+/// Checks the syntax of an e-mail address and returns it with the domain lower-cased (the
+/// local part is kept as typed).
+///
+/// ```
+/// use axum_users_runtime::validation::normalize_email;
+/// assert_eq!(normalize_email("King.Arthur@Camelot.BT").unwrap(), "King.Arthur@camelot.bt");
+/// assert!(normalize_email("no-at-sign").is_err());
+/// assert!(normalize_email("a@localhost").is_err());
+/// ```
+pub fn normalize_email(email: &str) -> Result<String, EmailIssue> {
+    let Some((local, domain)) = email.rsplit_once('@') else {
+        return Err(email_issue("An email address must have an @-sign."));
+    };
+    if local.is_empty() {
+        return Err(email_issue("There must be something before the @-sign."));
+    }
+    if domain.is_empty() {
+        return Err(email_issue("There must be something after the @-sign."));
+    }
+    if local.chars().count() > 64 {
+        return Err(email_issue(
+            "The email address is too long before the @-sign.",
+        ));
+    }
+    if email.chars().count() > 254 {
+        return Err(email_issue("The email address is too long."));
+    }
+    if local.starts_with('.') || local.ends_with('.') || local.contains("..") {
+        return Err(email_issue(
+            "The email address contains invalid periods before the @-sign.",
+        ));
+    }
+    if let Some(bad) = local
+        .chars()
+        .find(|c| !(c.is_alphanumeric() || LOCAL_SPECIALS.contains(*c)))
+    {
+        return Err(EmailIssue(format!(
+            "The email address contains invalid characters before the @-sign: '{bad}'."
+        )));
+    }
+    let domain = domain.to_lowercase();
+    if !domain.contains('.') {
+        return Err(email_issue(
+            "The part after the @-sign is not valid. It should have a period.",
+        ));
+    }
+    for label in domain.split('.') {
+        if label.is_empty() {
+            return Err(email_issue(
+                "An email address cannot have two periods in a row, or a period at the start or end of the domain.",
+            ));
+        }
+        if label.chars().count() > 63 {
+            return Err(email_issue(
+                "After the @-sign, periods cannot be separated by so many characters.",
+            ));
+        }
+        if label.starts_with('-') || label.ends_with('-') {
+            return Err(email_issue(
+                "An email address cannot have a hyphen immediately before or after a period in the domain.",
+            ));
+        }
+        if let Some(bad) = label.chars().find(|c| !(c.is_alphanumeric() || *c == '-')) {
+            return Err(EmailIssue(format!(
+                "The part after the @-sign contains invalid characters: '{bad}'."
+            )));
+        }
+    }
+    if domain
+        .rsplit('.')
+        .next()
+        .is_some_and(|tld| tld.chars().all(|c| c.is_ascii_digit()))
+    {
+        return Err(email_issue(
+            "The part after the @-sign is not valid. It is not within a valid top-level domain.",
+        ));
+    }
+    Ok(format!("{local}@{domain}"))
+}
+
+fn content_type(headers: &HeaderMap) -> String {
+    headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .map(|v| v.trim().to_ascii_lowercase())
+        .unwrap_or_default()
+}
+
+/// The OAuth2 password form of the login routes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LoginForm {
+    /// The e-mail.
+    pub username: String,
+    /// The clear-text password.
+    pub password: String,
+}
+
+impl LoginForm {
+    /// Parses `application/x-www-form-urlencoded`; any other content type reads as an empty
+    /// form, as in FastAPI. Empty fields count as missing; `grant_type`, if sent, must be
+    /// `password`.
+    pub fn parse(headers: &HeaderMap, body: &[u8]) -> Result<Self, ApiError> {
+        let pairs: Vec<(String, String)> =
+            if content_type(headers) == "application/x-www-form-urlencoded" {
+                form_urlencoded::parse(body).into_owned().collect()
+            } else {
+                Vec::new()
+            };
+        // Starlette keeps the last value of a repeated field; empty fields are missing.
+        let field = |name: &str| {
+            pairs
+                .iter()
+                .rev()
+                .find(|(k, _)| k == name)
+                .map(|(_, v)| v.clone())
+                .filter(|v| !v.is_empty())
+        };
+        let mut issues = Vec::new();
+        if let Some(grant_type) = field("grant_type") {
+            if grant_type != "password" {
+                issues.push(ValidationIssue {
+                    kind: "string_pattern_mismatch",
+                    loc: vec![json!("body"), json!("grant_type")],
+                    msg: "String should match pattern '^password$'".into(),
+                    input: json!(grant_type),
+                    ctx: Some(json!({ "pattern": "^password$" })),
+                });
+            }
+        }
+        let username = field("username");
+        let password = field("password");
+        if username.is_none() {
+            issues.push(ValidationIssue::missing("username"));
+        }
+        if password.is_none() {
+            issues.push(ValidationIssue::missing("password"));
+        }
+        match (username, password) {
+            (Some(username), Some(password)) if issues.is_empty() => {
+                Ok(LoginForm { username, password })
+            }
+            _ => Err(ApiError::Validation(issues)),
+        }
+    }
+}
+
+/// A JSON object body, or the 422 FastAPI gives for anything else.
+pub fn json_object(headers: &HeaderMap, body: &[u8]) -> Result<Map<String, Value>, ApiError> {
+    let ct = content_type(headers);
+    let is_json = ct.is_empty() || ct == "application/json" || ct.ends_with("+json");
+    if body.is_empty() {
+        return Err(ApiError::Validation(vec![ValidationIssue {
+            kind: "missing",
+            loc: vec![json!("body")],
+            msg: "Field required".into(),
+            input: Value::Null,
+            ctx: None,
+        }]));
+    }
+    let not_object = |input: Value| {
+        ApiError::Validation(vec![ValidationIssue {
+            kind: "model_attributes_type",
+            loc: vec![json!("body")],
+            msg: "Input should be a valid dictionary or object to extract fields from".into(),
+            input,
+            ctx: None,
+        }])
+    };
+    if !is_json {
+        return Err(not_object(json!(String::from_utf8_lossy(body))));
+    }
+    match serde_json::from_slice::<Value>(body) {
+        Ok(Value::Object(map)) => Ok(map),
+        Ok(other) => Err(not_object(other)),
+        Err(err) => Err(ApiError::Validation(vec![ValidationIssue {
+            kind: "json_invalid",
+            loc: vec![json!("body"), json!(byte_offset(body, &err))],
+            msg: "JSON decode error".into(),
+            input: json!({}),
+            ctx: Some(json!({ "error": err.to_string() })),
+        }])),
+    }
+}
+
+fn byte_offset(body: &[u8], err: &serde_json::Error) -> usize {
+    let (line, column) = (err.line(), err.column());
+    let mut offset = 0;
+    for (i, text) in body.split(|b| *b == b'\n').enumerate() {
+        if i + 1 == line {
+            return offset + column.saturating_sub(1).min(text.len());
+        }
+        offset += text.len() + 1;
+    }
+    body.len()
+}
+
+/// Reads a required string field of a JSON body, recording a FastAPI issue when it is missing
+/// or not a string.
+pub fn required_string(
+    map: &Map<String, Value>,
+    name: &str,
+    issues: &mut Vec<ValidationIssue>,
+) -> Option<String> {
+    match map.get(name) {
+        None => {
+            issues.push(ValidationIssue::missing(name));
+            None
+        }
+        Some(Value::String(s)) => Some(s.clone()),
+        Some(other) => {
+            issues.push(ValidationIssue {
+                kind: "string_type",
+                loc: vec![json!("body"), json!(name)],
+                msg: "Input should be a valid string".into(),
+                input: other.clone(),
+                ctx: None,
+            });
+            None
+        }
+    }
+}
+
+/// Checks an optional boolean field as pydantic's lax mode does (flags sent to registration are
+/// type-checked, then ignored).
+pub fn optional_bool(
+    map: &Map<String, Value>,
+    name: &str,
+    issues: &mut Vec<ValidationIssue>,
+) -> Option<bool> {
+    let value = map.get(name)?;
+    let parsed = match value {
+        Value::Null => return None,
+        Value::Bool(b) => Some(*b),
+        Value::Number(n) if n.as_f64() == Some(0.0) => Some(false),
+        Value::Number(n) if n.as_f64() == Some(1.0) => Some(true),
+        Value::String(s) => match s.to_ascii_lowercase().as_str() {
+            "0" | "off" | "f" | "false" | "n" | "no" => Some(false),
+            "1" | "on" | "t" | "true" | "y" | "yes" => Some(true),
+            _ => None,
+        },
+        _ => None,
+    };
+    if parsed.is_none() {
+        issues.push(ValidationIssue {
+            kind: "bool_parsing",
+            loc: vec![json!("body"), json!(name)],
+            msg: "Input should be a valid boolean, unable to interpret input".into(),
+            input: value.clone(),
+            ctx: None,
+        });
+    }
+    parsed
+}
+
+/// The body of `POST /auth/register`.
+#[derive(Debug, Clone)]
+pub struct RegisterBody {
+    /// Normalised e-mail.
+    pub email: String,
+    /// Clear-text password.
+    pub password: String,
+}
+
+impl RegisterBody {
+    /// Parses and validates; `id` and the flags are checked for type and then ignored.
+    pub fn parse(headers: &HeaderMap, body: &[u8]) -> Result<Self, ApiError> {
+        let map = json_object(headers, body)?;
+        let mut issues = Vec::new();
+        let email = required_string(&map, "email", &mut issues).and_then(|raw| {
+            normalize_email(&raw)
+                .map_err(|issue| issues.push(issue.at(&["body", "email"], &raw)))
+                .ok()
+        });
+        let password = required_string(&map, "password", &mut issues);
+        for flag in ["is_active", "is_superuser", "is_verified"] {
+            optional_bool(&map, flag, &mut issues);
+        }
+        match (email, password) {
+            (Some(email), Some(password)) if issues.is_empty() => {
+                Ok(RegisterBody { email, password })
+            }
+            _ => Err(ApiError::Validation(issues)),
+        }
+    }
+}
