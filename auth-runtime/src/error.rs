@@ -3,6 +3,7 @@
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
+use serde::Serialize;
 use serde_json::{json, Value};
 
 /// One entry of a FastAPI-shaped 422 `detail` list.
@@ -32,18 +33,40 @@ impl ValidationIssue {
         }
     }
 
-    fn to_json(&self) -> Value {
-        let mut v = json!({
-            "type": self.kind,
-            "loc": self.loc,
-            "msg": self.msg,
-            "input": self.input,
-        });
-        if let Some(ctx) = &self.ctx {
-            v["ctx"] = ctx.clone();
+    fn to_json(&self) -> IssueJson<'_> {
+        IssueJson {
+            kind: self.kind,
+            loc: &self.loc,
+            msg: &self.msg,
+            input: &self.input,
+            ctx: self.ctx.as_ref(),
         }
-        v
     }
+}
+
+/// A 422 entry in FastAPI's key order: type, loc, msg, input, ctx.
+#[derive(Serialize)]
+struct IssueJson<'a> {
+    #[serde(rename = "type")]
+    kind: &'a str,
+    loc: &'a [Value],
+    msg: &'a str,
+    input: &'a Value,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    ctx: Option<&'a Value>,
+}
+
+#[derive(Serialize)]
+#[serde(untagged)]
+enum Detail<'a> {
+    Text(&'a str),
+    CodeReason { code: &'a str, reason: &'a str },
+    Issues(Vec<IssueJson<'a>>),
+}
+
+#[derive(Serialize)]
+struct Body<'a> {
+    detail: Detail<'a>,
 }
 
 /// An error answer in fastapi-users' format: `{"detail": ...}`.
@@ -117,20 +140,26 @@ impl ApiError {
         }
     }
 
-    /// The JSON body.
-    pub fn body(&self) -> Value {
-        let detail = match self {
-            ApiError::Code { code, .. } => json!(code),
-            ApiError::CodeReason { code, reason } => json!({"code": code, "reason": reason}),
+    fn detail(&self) -> Detail<'_> {
+        match self {
+            ApiError::Code { code, .. } => Detail::Text(code),
+            ApiError::CodeReason { code, reason } => Detail::CodeReason { code, reason },
             ApiError::Validation(issues) => {
-                Value::Array(issues.iter().map(ValidationIssue::to_json).collect())
+                Detail::Issues(issues.iter().map(ValidationIssue::to_json).collect())
             }
-            ApiError::Unauthorized { .. } => json!("Unauthorized"),
-            ApiError::Forbidden => json!("Forbidden"),
-            ApiError::NotFound => json!("Not Found"),
-            ApiError::Unavailable => json!("SERVICE_UNAVAILABLE"),
-        };
-        json!({ "detail": detail })
+            ApiError::Unauthorized { .. } => Detail::Text("Unauthorized"),
+            ApiError::Forbidden => Detail::Text("Forbidden"),
+            ApiError::NotFound => Detail::Text("Not Found"),
+            ApiError::Unavailable => Detail::Text("SERVICE_UNAVAILABLE"),
+        }
+    }
+
+    /// The JSON body, e.g. `{"detail": "LOGIN_BAD_CREDENTIALS"}`.
+    pub fn body(&self) -> Value {
+        serde_json::to_value(Body {
+            detail: self.detail(),
+        })
+        .unwrap_or(Value::Null)
     }
 }
 
@@ -143,7 +172,10 @@ impl From<StoreError> for ApiError {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        let mut response = (self.status(), Json(self.body())).into_response();
+        let body = Body {
+            detail: self.detail(),
+        };
+        let mut response = (self.status(), Json(body)).into_response();
         if matches!(self, ApiError::Unauthorized { bearer: true }) {
             response
                 .headers_mut()
@@ -207,6 +239,12 @@ pub enum ConfigError {
     /// The AuthConfig declares no backend.
     #[error("the AuthConfig declares no backend")]
     NoBackend,
+    /// `cookie_secure(false)` on a backend declared `same_site = none`.
+    #[error("cookie backend `{backend}` is `same_site = none`, which browsers accept only with `Secure`; it cannot be made insecure")]
+    InsecureSameSiteNone {
+        /// The backend's name.
+        backend: &'static str,
+    },
     /// Invalid argon2 parameters.
     #[error("invalid argon2 parameters: {0}")]
     Argon2(String),

@@ -19,7 +19,7 @@ pub struct Authenticated {
     /// The user, as stored right now.
     pub user: User,
     /// The backend whose credential authenticated the request.
-    pub backend: &'static BackendSpec,
+    pub backend: BackendSpec,
     /// That credential.
     pub token: String,
 }
@@ -53,7 +53,7 @@ impl AuthState {
             if let Some(user) = self.store().get(id).await? {
                 found = Some(Authenticated {
                     user,
-                    backend,
+                    backend: *backend,
                     token: token.to_owned(),
                 });
                 break;

@@ -24,31 +24,43 @@ where
 {
     let mut router = Router::new().route("/auth/register", post(register));
     for backend in backends {
+        let name = backend.name;
         router = router
             .route(
-                &format!("/auth/{}/login", backend.name),
+                &format!("/auth/{name}/login"),
                 post(
                     move |State(auth): State<AuthState>, parts: Parts, body: Bytes| {
-                        login(auth, backend, parts, body)
+                        login(auth, name, parts, body)
                     },
                 ),
             )
             .route(
-                &format!("/auth/{}/logout", backend.name),
-                post(move |State(auth): State<AuthState>, parts: Parts| {
-                    logout(auth, backend, parts)
-                }),
+                &format!("/auth/{name}/logout"),
+                post(move |State(auth): State<AuthState>, parts: Parts| logout(auth, name, parts)),
             );
     }
     router
 }
 
+/// The state's version of the backend the route was generated for (the state may override
+/// attributes such as `secure`).
+fn backend<'a>(auth: &'a AuthState, name: &str) -> Result<&'a BackendSpec, ApiError> {
+    auth.backend(name).ok_or_else(|| {
+        tracing::error!(
+            backend = name,
+            "the router and the AuthState come from different AuthConfigs"
+        );
+        ApiError::NotFound
+    })
+}
+
 async fn login(
     auth: AuthState,
-    backend: &'static BackendSpec,
+    name: &'static str,
     parts: Parts,
     body: Bytes,
 ) -> Result<Response, ApiError> {
+    let backend = backend(&auth, name)?;
     let form = LoginForm::parse(&parts.headers, &body)?;
     let user = auth
         .check_credentials(&form.username, &form.password)
@@ -70,11 +82,8 @@ async fn login(
     Ok(transport::login_response(backend, &token))
 }
 
-async fn logout(
-    auth: AuthState,
-    backend: &'static BackendSpec,
-    parts: Parts,
-) -> Result<Response, ApiError> {
+async fn logout(auth: AuthState, name: &'static str, parts: Parts) -> Result<Response, ApiError> {
+    let backend = backend(&auth, name)?;
     auth.authenticate(&parts.headers, false, false, |_| true)
         .await?;
     Ok(transport::logout_response(backend))

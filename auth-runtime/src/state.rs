@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use crate::config::{AuthConfig, BackendSpec};
+use crate::config::{AuthConfig, BackendKind, BackendSpec, SameSite};
 use crate::error::{ApiError, ConfigError};
 use crate::jwt::JwtKeys;
 use crate::manager::{DefaultUserManager, UserManager};
@@ -43,7 +43,7 @@ pub struct AuthState {
 }
 
 struct Inner {
-    backends: &'static [BackendSpec],
+    backends: Vec<BackendSpec>,
     keys: JwtKeys,
     store: Arc<dyn UserStore>,
     hasher: PasswordHasher,
@@ -66,6 +66,7 @@ impl std::fmt::Debug for AuthState {
 #[must_use]
 pub struct AuthStateBuilder {
     backends: &'static [BackendSpec],
+    cookie_secure: Option<bool>,
     secret: Option<Vec<u8>>,
     keys: Option<JwtKeys>,
     store: Option<Arc<dyn UserStore>>,
@@ -105,6 +106,14 @@ impl AuthStateBuilder {
         self
     }
 
+    /// Overrides the `secure` attribute of every cookie backend, e.g. `false` for plain-http
+    /// development (read from `AUTH_COOKIE_SECURE` by the examples). Refused by
+    /// [`build`](Self::build) for a `same_site = none` backend.
+    pub fn cookie_secure(mut self, secure: bool) -> Self {
+        self.cookie_secure = Some(secure);
+        self
+    }
+
     /// Clock tolerance, in seconds, when checking `exp` (default 0).
     pub fn leeway(mut self, seconds: u64) -> Self {
         self.leeway = seconds;
@@ -122,9 +131,23 @@ impl AuthStateBuilder {
             (None, Some(secret)) => JwtKeys::hs256(secret)?,
             (None, None) => return Err(ConfigError::MissingSecret),
         };
+        let mut backends = self.backends.to_vec();
+        if let Some(secure) = self.cookie_secure {
+            for backend in backends
+                .iter_mut()
+                .filter(|b| b.kind == BackendKind::Cookie)
+            {
+                if !secure && backend.cookie.same_site == SameSite::None {
+                    return Err(ConfigError::InsecureSameSiteNone {
+                        backend: backend.name,
+                    });
+                }
+                backend.cookie.secure = secure;
+            }
+        }
         Ok(AuthState {
             inner: Arc::new(Inner {
-                backends: self.backends,
+                backends,
                 keys,
                 store: self.store.ok_or(ConfigError::MissingStore)?,
                 hasher: self.hasher.unwrap_or_default(),
@@ -168,6 +191,7 @@ impl AuthState {
     pub fn builder<C: AuthConfig>() -> AuthStateBuilder {
         AuthStateBuilder {
             backends: C::BACKENDS,
+            cookie_secure: None,
             secret: None,
             keys: None,
             store: None,
@@ -178,8 +202,13 @@ impl AuthState {
     }
 
     /// The declared backends, in order.
-    pub fn backends(&self) -> &'static [BackendSpec] {
-        self.inner.backends
+    pub fn backends(&self) -> &[BackendSpec] {
+        &self.inner.backends
+    }
+
+    /// The backend called `name`.
+    pub fn backend(&self, name: &str) -> Option<&BackendSpec> {
+        self.inner.backends.iter().find(|b| b.name == name)
     }
 
     /// The token keys.
