@@ -1,0 +1,182 @@
+//! Back end: the `AuthConfig` impl of a valid [`Container`].
+
+use proc_macro2::TokenStream;
+use quote::quote;
+
+use super::parse::{Backend, Container, Kind, SameSite};
+
+/// `impl AuthConfig for Auth { const BACKENDS: .. = &[BackendSpec { .. }, ..]; }`, one spec per
+/// `#[backend]` in declared order, defaults filled in. `router()` is the trait's provided
+/// method.
+pub(crate) fn auth_config(container: &Container) -> TokenStream {
+    let ident = container.ident;
+    let specs = container.backends.iter().map(backend_spec);
+    quote! {
+        #[automatically_derived]
+        impl ::axum_users::__private::AuthConfig for #ident {
+            const BACKENDS: &'static [::axum_users::__private::BackendSpec] = &[
+                #(#specs,)*
+            ];
+        }
+    }
+}
+
+fn backend_spec(backend: &Backend) -> TokenStream {
+    let name = backend
+        .name
+        .as_ref()
+        .map_or_else(|| backend.kind.as_str().to_owned(), syn::LitStr::value);
+    let kind = match backend.kind {
+        Kind::Jwt => quote!(::axum_users::__private::BackendKind::Jwt),
+        Kind::Cookie => quote!(::axum_users::__private::BackendKind::Cookie),
+    };
+    let lifetime = backend
+        .lifetime
+        .as_ref()
+        .map_or(3600, |lifetime| lifetime.value);
+    let cookie_name = backend
+        .cookie_name
+        .as_ref()
+        .map_or_else(|| "fastapiusersauth".to_owned(), syn::LitStr::value);
+    let path = backend
+        .path
+        .as_ref()
+        .map_or_else(|| "/".to_owned(), syn::LitStr::value);
+    let domain = match &backend.domain {
+        Some(lit) => {
+            let domain = lit.value();
+            quote!(::core::option::Option::Some(#domain))
+        }
+        None => quote!(::core::option::Option::None),
+    };
+    let secure = backend.secure.as_ref().is_none_or(|setting| setting.value);
+    let http_only = backend
+        .http_only
+        .as_ref()
+        .is_none_or(|setting| setting.value);
+    let same_site = match backend
+        .same_site
+        .as_ref()
+        .map_or(SameSite::Lax, |s| s.value)
+    {
+        SameSite::Lax => quote!(::axum_users::__private::SameSite::Lax),
+        SameSite::Strict => quote!(::axum_users::__private::SameSite::Strict),
+        SameSite::None => quote!(::axum_users::__private::SameSite::None),
+    };
+    quote! {
+        ::axum_users::__private::BackendSpec {
+            name: #name,
+            kind: #kind,
+            lifetime: #lifetime,
+            cookie: ::axum_users::__private::CookieSpec {
+                name: #cookie_name,
+                path: #path,
+                domain: #domain,
+                secure: #secure,
+                http_only: #http_only,
+                same_site: #same_site,
+            },
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::derive::expand;
+
+    fn normalize(tokens: proc_macro2::TokenStream) -> String {
+        tokens.to_string()
+    }
+
+    #[test]
+    fn defaults() {
+        let output = expand(&syn::parse_quote! {
+            #[backend(jwt)]
+            #[backend(cookie)]
+            struct Auth;
+        });
+        let expected = quote::quote! {
+            #[automatically_derived]
+            impl ::axum_users::__private::AuthConfig for Auth {
+                const BACKENDS: &'static [::axum_users::__private::BackendSpec] = &[
+                    ::axum_users::__private::BackendSpec {
+                        name: "jwt",
+                        kind: ::axum_users::__private::BackendKind::Jwt,
+                        lifetime: 3600u64,
+                        cookie: ::axum_users::__private::CookieSpec {
+                            name: "fastapiusersauth",
+                            path: "/",
+                            domain: ::core::option::Option::None,
+                            secure: true,
+                            http_only: true,
+                            same_site: ::axum_users::__private::SameSite::Lax,
+                        },
+                    },
+                    ::axum_users::__private::BackendSpec {
+                        name: "cookie",
+                        kind: ::axum_users::__private::BackendKind::Cookie,
+                        lifetime: 3600u64,
+                        cookie: ::axum_users::__private::CookieSpec {
+                            name: "fastapiusersauth",
+                            path: "/",
+                            domain: ::core::option::Option::None,
+                            secure: true,
+                            http_only: true,
+                            same_site: ::axum_users::__private::SameSite::Lax,
+                        },
+                    },
+                ];
+            }
+        };
+        assert_eq!(normalize(output), normalize(expected));
+    }
+
+    #[test]
+    fn every_key() {
+        let output = expand(&syn::parse_quote! {
+            #[backend(cookie, name = "web", lifetime = 60, cookie_name = "sid", path = "/app",
+                      domain = "example.com", secure = true, http_only = false, same_site = "STRICT")]
+            struct Auth {
+                unused: u8,
+            }
+        })
+        .to_string();
+        for expected in [
+            "name : \"web\"",
+            "BackendKind :: Cookie",
+            "lifetime : 60u64",
+            "name : \"sid\"",
+            "path : \"/app\"",
+            "domain : :: core :: option :: Option :: Some (\"example.com\")",
+            "secure : true",
+            "http_only : false",
+            "SameSite :: Strict",
+        ] {
+            assert!(output.contains(expected), "{expected} not in {output}");
+        }
+    }
+
+    #[test]
+    fn errors_come_with_a_stub_impl_on_structs_only() {
+        let output = expand(&syn::parse_quote! {
+            #[backend(jwt, lifetime = 0)]
+            struct Auth;
+        })
+        .to_string();
+        assert!(output.contains("compile_error"), "{output}");
+        assert!(
+            output.contains(
+                "BACKENDS : & 'static [:: axum_users :: __private :: BackendSpec] = & []"
+            ),
+            "{output}"
+        );
+
+        let output = expand(&syn::parse_quote! {
+            #[backend(jwt)]
+            struct Auth<T>(T);
+        })
+        .to_string();
+        assert!(output.contains("compile_error"), "{output}");
+        assert!(!output.contains("impl"), "{output}");
+    }
+}

@@ -1,0 +1,8 @@
+use axum_users::prelude::*;
+
+#[derive(AuthConfig)]
+#[backend(lifetime = 60, jwt)]
+#[backend(jwt, cookie)]
+struct Auth;
+
+fn main() {}

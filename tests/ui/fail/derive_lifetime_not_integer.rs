@@ -1,0 +1,7 @@
+use axum_users::prelude::*;
+
+#[derive(AuthConfig)]
+#[backend(jwt, lifetime = "1h")]
+struct Auth;
+
+fn main() {}

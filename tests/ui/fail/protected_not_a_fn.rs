@@ -1,0 +1,6 @@
+use axum_users::prelude::*;
+
+#[protected]
+struct Handler;
+
+fn main() {}

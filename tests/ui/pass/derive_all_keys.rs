@@ -1,0 +1,46 @@
+use axum_users::prelude::*;
+use axum_users::{BackendKind, SameSite};
+
+#[derive(AuthConfig)]
+#[backend(
+    cookie,
+    name = "web",
+    lifetime = 60,
+    cookie_name = "__Host-session",
+    path = "/app",
+    domain = "example.com",
+    secure = true,
+    http_only = false,
+    same_site = None
+)]
+#[backend(cookie, name = "web2", same_site = "Strict", secure = false)]
+#[backend(jwt, lifetime = 86400, name = "api.v1_x~y")]
+struct Auth;
+
+fn main() {
+    assert_eq!(Auth::BACKENDS.len(), 3);
+
+    let web = &Auth::BACKENDS[0];
+    assert_eq!(web.name, "web");
+    assert_eq!(web.kind, BackendKind::Cookie);
+    assert_eq!(web.lifetime, 60);
+    assert_eq!(web.cookie.name, "__Host-session");
+    assert_eq!(web.cookie.path, "/app");
+    assert_eq!(web.cookie.domain, Some("example.com"));
+    assert!(web.cookie.secure);
+    assert!(!web.cookie.http_only);
+    assert_eq!(web.cookie.same_site, SameSite::None);
+
+    let web2 = &Auth::BACKENDS[1];
+    assert_eq!(web2.name, "web2");
+    assert_eq!(web2.cookie.same_site, SameSite::Strict);
+    assert!(!web2.cookie.secure);
+    assert!(web2.cookie.http_only);
+
+    let api = &Auth::BACKENDS[2];
+    assert_eq!(api.name, "api.v1_x~y");
+    assert_eq!(api.kind, BackendKind::Jwt);
+    assert_eq!(api.lifetime, 86400);
+
+    let _router: axum::Router<AuthState> = Auth::router();
+}
