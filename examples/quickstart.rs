@@ -24,7 +24,10 @@ use axum_users::InvalidPassword;
 use base64::Engine as _;
 use serde_json::{json, Value};
 
+// Clippy's `duplicated_attributes` mistakes two backends sharing `lifetime = 3600` for a
+// repeated attribute (rust-lang/rust-clippy#13238).
 #[derive(AuthConfig)]
+#[allow(clippy::duplicated_attributes)]
 #[backend(jwt, name = "jwt", lifetime = 3600)]
 #[backend(cookie, name = "cookie", lifetime = 3600)]
 struct Auth;
@@ -78,7 +81,11 @@ async fn bootstrap_superuser(state: &AuthState, spec: &str) -> Result<(), String
     let (email, password) = spec
         .split_once(':')
         .ok_or("AUTH_BOOTSTRAP_SUPERUSER must be email:password")?;
-    let existing = state.store().get_by_email(email).await.map_err(|e| e.to_string())?;
+    let existing = state
+        .store()
+        .get_by_email(email)
+        .await
+        .map_err(|e| e.to_string())?;
     if existing.is_some() {
         tracing::info!("bootstrap superuser {email} already exists");
         return Ok(());
@@ -90,7 +97,10 @@ async fn bootstrap_superuser(state: &AuthState, spec: &str) -> Result<(), String
             tracing::info!("created bootstrap superuser {} ({})", user.email, user.id);
             Ok(())
         }
-        Err(err) => Err(format!("cannot create the bootstrap superuser: {}", err.body())),
+        Err(err) => Err(format!(
+            "cannot create the bootstrap superuser: {}",
+            err.body()
+        )),
     }
 }
 
@@ -107,7 +117,11 @@ async fn run() -> Result<(), String> {
         None => true,
         Some("false" | "0" | "no") => false,
         Some("true" | "1" | "yes") => true,
-        Some(other) => return Err(format!("AUTH_COOKIE_SECURE must be true or false, not {other:?}")),
+        Some(other) => {
+            return Err(format!(
+                "AUTH_COOKIE_SECURE must be true or false, not {other:?}"
+            ))
+        }
     };
     if !database_url.starts_with("sqlite:") {
         return Err(format!(

@@ -86,17 +86,34 @@ pub struct BackendSpec {
     pub cookie: CookieSpec,
 }
 
-/// A set of authentication backends, declared with `#[derive(AuthConfig)]`.
+/// A set of authentication backends, declared with `#[derive(AuthConfig)]`:
 ///
-/// ```
-/// use axum_users::prelude::*;
-///
+/// ```text
 /// #[derive(AuthConfig)]
 /// #[backend(jwt, name = "jwt", lifetime = 3600)]
 /// #[backend(cookie, name = "cookie", lifetime = 3600, secure = false)]
 /// struct Auth;
+/// ```
 ///
-/// assert_eq!(Auth::BACKENDS.len(), 2);
+/// The derive writes this implementation (the macro itself is documented and tested in the
+/// `axum-users` crate):
+///
+/// ```
+/// use axum_users_runtime::{AuthConfig, AuthState, BackendKind, BackendSpec, CookieSpec};
+///
+/// struct Auth;
+/// impl AuthConfig for Auth {
+///     const BACKENDS: &'static [BackendSpec] = &[
+///         BackendSpec { name: "jwt", kind: BackendKind::Jwt, lifetime: 3600, cookie: CookieSpec::DEFAULT },
+///         BackendSpec {
+///             name: "cookie",
+///             kind: BackendKind::Cookie,
+///             lifetime: 3600,
+///             cookie: CookieSpec { secure: false, ..CookieSpec::DEFAULT },
+///         },
+///     ];
+/// }
+///
 /// assert_eq!(Auth::BACKENDS[1].cookie.name, "fastapiusersauth");
 /// let _router: axum::Router<AuthState> = Auth::router();
 /// ```

@@ -126,8 +126,8 @@ impl JwtKeys {
         encode(&Header::new(self.algorithm), claims, &self.encoding)
     }
 
-    /// Verifies signature, algorithm (only the configured one), audience and expiry (`leeway`
-    /// seconds of tolerance) and that every claim of `required` (among `exp`, `aud`, `sub`, `iss`,
+    /// Verifies signature, algorithm (only the configured one), audience, `exp`, `nbf` and `iat`
+    /// as PyJWT does (`leeway` seconds of tolerance) and that every claim of `required` (among `exp`, `aud`, `sub`, `iss`,
     /// `nbf`) is present; `None` for any failure.
     pub fn decode<T: DeserializeOwned>(
         &self,
@@ -141,9 +141,20 @@ impl JwtKeys {
         validation.set_required_spec_claims(required);
         validation.leeway = leeway;
         validation.validate_exp = true;
-        decode::<T>(token, &self.decoding, &validation)
-            .ok()
-            .map(|data| data.claims)
+        validation.validate_nbf = true;
+        // PyJWT's rule: expired once `exp <= now` (jsonwebtoken alone accepts `exp == now`).
+        validation.reject_tokens_expiring_in_less_than = 1;
+        let claims = decode::<serde_json::Value>(token, &self.decoding, &validation)
+            .ok()?
+            .claims;
+        // PyJWT also refuses a token issued in the future.
+        if let Some(iat) = claims.get("iat") {
+            let iat = iat.as_f64()?;
+            if iat > now().saturating_add(leeway) as f64 {
+                return None;
+            }
+        }
+        serde_json::from_value(claims).ok()
     }
 
     /// An access token for `user_id`: `{"sub": id, "aud": ["fastapi-users:auth"], "exp": now + lifetime}`.

@@ -25,7 +25,7 @@ pub trait Requirement: Send + Sync + 'static {
 /// ([`AllBackends`] by default, or a tuple of [`Name`]s).
 ///
 /// ```
-/// use axum_users::{Protected, Req, CurrentUser};
+/// use axum_users_runtime::{CurrentUser, Protected, Req};
 ///
 /// // What `#[protected(superuser)]` writes for you:
 /// async fn admin(_: Protected<Req<false, false, true>>, user: CurrentUser) -> String {
@@ -87,7 +87,7 @@ impl<const HI: u128, const LO: u128> Name<HI, LO> {
 /// Encodes a backend name (at most 32 bytes, no NUL) as the two parameters of [`Name`].
 ///
 /// ```
-/// let (hi, lo) = axum_users::requirement::encode_name("jwt").unwrap();
+/// let (hi, lo) = axum_users_runtime::requirement::encode_name("jwt").unwrap();
 /// assert_eq!(hi, u128::from_be_bytes(*b"jwt\0\0\0\0\0\0\0\0\0\0\0\0\0"));
 /// assert_eq!(lo, 0);
 /// ```

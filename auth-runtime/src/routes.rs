@@ -61,7 +61,7 @@ async fn login(
     body: Bytes,
 ) -> Result<Response, ApiError> {
     let backend = backend(&auth, name)?;
-    let form = LoginForm::parse(&parts.headers, &body)?;
+    let form = LoginForm::parse(&parts.headers, body).await?;
     let user = auth
         .check_credentials(&form.username, &form.password)
         .await?

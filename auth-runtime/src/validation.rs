@@ -1,5 +1,6 @@
 //! Request bodies, checked the way FastAPI checks them, with FastAPI-shaped 422 answers.
 
+use axum::body::Bytes;
 use axum::http::{header, HeaderMap};
 use serde_json::{json, Map, Value};
 
@@ -127,16 +128,17 @@ pub struct LoginForm {
 }
 
 impl LoginForm {
-    /// Parses `application/x-www-form-urlencoded`; any other content type reads as an empty
-    /// form, as in FastAPI. Empty fields count as missing; `grant_type`, if sent, must be
-    /// `password`.
-    pub fn parse(headers: &HeaderMap, body: &[u8]) -> Result<Self, ApiError> {
-        let pairs: Vec<(String, String)> =
-            if content_type(headers) == "application/x-www-form-urlencoded" {
-                form_urlencoded::parse(body).into_owned().collect()
-            } else {
-                Vec::new()
-            };
+    /// Parses `application/x-www-form-urlencoded` or `multipart/form-data` (what a browser's
+    /// `FormData` sends); any other content type reads as an empty form, as in FastAPI. Empty
+    /// fields count as missing; `grant_type`, if sent, must be `password`.
+    pub async fn parse(headers: &HeaderMap, body: Bytes) -> Result<Self, ApiError> {
+        let pairs: Vec<(String, String)> = match content_type(headers).as_str() {
+            "application/x-www-form-urlencoded" => {
+                form_urlencoded::parse(&body).into_owned().collect()
+            }
+            "multipart/form-data" => multipart_fields(headers, body).await,
+            _ => Vec::new(),
+        };
         // Starlette keeps the last value of a repeated field; empty fields are missing.
         let field = |name: &str| {
             pairs
@@ -173,6 +175,31 @@ impl LoginForm {
             _ => Err(ApiError::Validation(issues)),
         }
     }
+}
+
+/// The text fields of a multipart body (files and malformed parts are skipped, so they read as
+/// missing fields).
+async fn multipart_fields(headers: &HeaderMap, body: Bytes) -> Vec<(String, String)> {
+    let Some(boundary) = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| multer::parse_boundary(v).ok())
+    else {
+        return Vec::new();
+    };
+    let stream = futures_util::stream::once(async move { Ok::<_, std::convert::Infallible>(body) });
+    let mut multipart = multer::Multipart::new(stream, boundary);
+    let mut fields = Vec::new();
+    while let Ok(Some(field)) = multipart.next_field().await {
+        let (Some(name), None) = (field.name().map(str::to_owned), field.file_name()) else {
+            continue;
+        };
+        match field.text().await {
+            Ok(text) => fields.push((name, text)),
+            Err(_) => break,
+        }
+    }
+    fields
 }
 
 /// A JSON object body, or the 422 FastAPI gives for anything else.
@@ -213,7 +240,12 @@ pub fn json_object(headers: &HeaderMap, body: &[u8]) -> Result<Map<String, Value
     }
 }
 
+/// The position Python's decoder reports: the end of the input for a truncated document, else
+/// the offending character.
 fn byte_offset(body: &[u8], err: &serde_json::Error) -> usize {
+    if err.classify() == serde_json::error::Category::Eof {
+        return String::from_utf8_lossy(body).chars().count();
+    }
     let (line, column) = (err.line(), err.column());
     let mut offset = 0;
     for (i, text) in body.split(|b| *b == b'\n').enumerate() {
@@ -234,7 +266,11 @@ pub fn required_string(
 ) -> Option<String> {
     match map.get(name) {
         None => {
-            issues.push(ValidationIssue::missing(name));
+            // pydantic reports the object the field is missing from.
+            issues.push(ValidationIssue {
+                input: Value::Object(map.clone()),
+                ..ValidationIssue::missing(name)
+            });
             None
         }
         Some(Value::String(s)) => Some(s.clone()),
