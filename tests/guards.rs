@@ -588,3 +588,23 @@ async fn guard_and_current_user_share_one_lookup() {
         assert_eq!(lookups, 1, "{path} ({status})");
     }
 }
+
+#[protected(backends("jtw"))]
+async fn misspelt_backend(user: CurrentUser) -> Json<Value> {
+    Json(json!({ "email": user.email }))
+}
+
+/// A backend subset naming a backend the config does not declare is a wiring mistake: a 500
+/// that says so in the log, never a silent 401 for every user.
+#[tokio::test]
+async fn undeclared_backend_in_a_subset_is_a_server_error() {
+    let Fixture { state, .. } = fixture().await;
+    regular_user(&state, "alice@example.com").await;
+    let token = login_jwt(&app(&state), "alice@example.com", PASSWORD).await;
+    let app = Router::new()
+        .route("/misspelt", get(misspelt_backend))
+        .with_state(state.clone());
+    let (status, _, body) = send(&app, get_bearer("/misspelt", &token)).await;
+    assert_eq!(status, StatusCode::INTERNAL_SERVER_ERROR);
+    assert_eq!(body, json!({"detail": "Internal Server Error"}));
+}

@@ -116,6 +116,11 @@ pub enum ApiError {
     /// 503 `{"detail": "SERVICE_UNAVAILABLE"}`: the store or another dependency failed.
     #[error("service unavailable")]
     Unavailable,
+    /// 500 `{"detail": "Internal Server Error"}`: the application is wired wrongly (e.g.
+    /// `#[protected(backends(..))]` names a backend the `AuthConfig` does not declare); the log
+    /// says what.
+    #[error("misconfigured: {0}")]
+    Misconfigured(String),
 }
 
 impl ApiError {
@@ -137,6 +142,7 @@ impl ApiError {
             ApiError::Forbidden => StatusCode::FORBIDDEN,
             ApiError::NotFound => StatusCode::NOT_FOUND,
             ApiError::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::Misconfigured(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
 
@@ -151,6 +157,7 @@ impl ApiError {
             ApiError::Forbidden => Detail::Text("Forbidden"),
             ApiError::NotFound => Detail::Text("Not Found"),
             ApiError::Unavailable => Detail::Text("SERVICE_UNAVAILABLE"),
+            ApiError::Misconfigured(_) => Detail::Text("Internal Server Error"),
         }
     }
 

@@ -78,8 +78,12 @@ impl AuthState {
                 .iter()
                 .find(|n| !self.backends().iter().any(|b| b.name == n.as_str()))
             {
-                tracing::error!(backend = %unknown, "#[protected(backends(..))] names a backend the AuthConfig does not declare");
-                return Err(ApiError::Unavailable);
+                let problem = format!(
+                    "#[protected(backends(..))] names backend {unknown:?}, which the AuthConfig does not declare (declared: {:?})",
+                    self.backends().iter().map(|b| b.name).collect::<Vec<_>>()
+                );
+                tracing::error!("{problem}");
+                return Err(ApiError::Misconfigured(problem));
             }
         }
         let result = self
@@ -87,7 +91,7 @@ impl AuthState {
             .await;
         let outcome = match result {
             Ok(found) => Some(found),
-            Err(ApiError::Unavailable) => return Err(ApiError::Unavailable),
+            Err(err @ (ApiError::Unavailable | ApiError::Misconfigured(_))) => return Err(err),
             Err(_) if R::OPTIONAL => None,
             Err(rejection) => return Err(rejection),
         };
