@@ -247,6 +247,8 @@ async fn only_the_configured_algorithm_is_accepted() {
     // A real RS256 token for the same user, from an RS256 service over the same store.
     let rs_state = AuthState::builder::<Auth>()
         .jwt_keys(rsa_keys())
+        .reset_secret(SECRET)
+        .verification_secret(SECRET)
         .store(store)
         .password_hasher(hasher())
         .build()
@@ -397,6 +399,8 @@ async fn asymmetric_round_trip(keys: JwtKeys, alg: &str) {
     assert_eq!(format!("{:?}", keys.algorithm()), alg);
     let state = AuthState::builder::<Auth>()
         .jwt_keys(keys)
+        .reset_secret(SECRET)
+        .verification_secret(SECRET)
         .store(MemoryStore::new())
         .password_hasher(hasher())
         .build()
@@ -498,4 +502,23 @@ fn secret_must_have_at_least_32_bytes() {
         .build()
         .unwrap_err();
     assert!(err.to_string().contains("secret"), "{err}");
+}
+
+/// Reset and verification tokens are HS256: with a key pair for access tokens, their secrets
+/// must be given, and the builder says so.
+#[test]
+fn key_pair_without_purpose_secrets_is_refused() {
+    let err = AuthState::builder::<Auth>()
+        .jwt_keys(rsa_keys())
+        .store(MemoryStore::new())
+        .build()
+        .unwrap_err();
+    assert!(err.to_string().contains("reset_secret"), "{err}");
+    let err = AuthState::builder::<Auth>()
+        .jwt_keys(rsa_keys())
+        .reset_secret(SECRET)
+        .store(MemoryStore::new())
+        .build()
+        .unwrap_err();
+    assert!(err.to_string().contains("verification_secret"), "{err}");
 }

@@ -125,6 +125,18 @@ pub trait AuthConfig: Send + Sync + 'static {
     /// The backends, in declared order: the order in which guards try them.
     const BACKENDS: &'static [BackendSpec];
 
+    /// fastapi-users' `requires_verification`: login answers `LOGIN_USER_NOT_VERIFIED` to
+    /// unverified users, and logout and the `/users` routes require a verified user (403).
+    /// Set with `#[auth(requires_verification)]`.
+    const REQUIRES_VERIFICATION: bool = false;
+
+    /// Lifetime of password-reset tokens, in seconds (`#[auth(reset_token_lifetime = N)]`).
+    const RESET_TOKEN_LIFETIME: u64 = 3600;
+
+    /// Lifetime of e-mail verification tokens, in seconds
+    /// (`#[auth(verify_token_lifetime = N)]`).
+    const VERIFY_TOKEN_LIFETIME: u64 = 3600;
+
     /// The generated routes: `POST /auth/{name}/login` and `POST /auth/{name}/logout` for
     /// every backend, and `POST /auth/register`.
     ///

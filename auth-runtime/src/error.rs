@@ -116,11 +116,11 @@ pub enum ApiError {
     /// 503 `{"detail": "SERVICE_UNAVAILABLE"}`: the store or another dependency failed.
     #[error("service unavailable")]
     Unavailable,
-    /// 500 `{"detail": "Internal Server Error"}`: the application is wired wrongly (e.g.
-    /// `#[protected(backends(..))]` names a backend the `AuthConfig` does not declare); the log
-    /// says what.
-    #[error("misconfigured: {0}")]
-    Misconfigured(String),
+    /// 500 `{"detail": "Internal Server Error"}`: the application failed, e.g. it is wired
+    /// wrongly (`#[protected(backends(..))]` names a backend the `AuthConfig` does not declare)
+    /// or its `on_before_delete` hook refused; the log says what.
+    #[error("internal error: {0}")]
+    Internal(String),
 }
 
 impl ApiError {
@@ -142,7 +142,7 @@ impl ApiError {
             ApiError::Forbidden => StatusCode::FORBIDDEN,
             ApiError::NotFound => StatusCode::NOT_FOUND,
             ApiError::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
-            ApiError::Misconfigured(_) => StatusCode::INTERNAL_SERVER_ERROR,
+            ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
 
@@ -157,7 +157,7 @@ impl ApiError {
             ApiError::Forbidden => Detail::Text("Forbidden"),
             ApiError::NotFound => Detail::Text("Not Found"),
             ApiError::Unavailable => Detail::Text("SERVICE_UNAVAILABLE"),
-            ApiError::Misconfigured(_) => Detail::Text("Internal Server Error"),
+            ApiError::Internal(_) => Detail::Text("Internal Server Error"),
         }
     }
 
@@ -223,6 +223,12 @@ pub enum ConfigError {
         "no JWT secret configured: call `.secret(..)` (HS256) or `.jwt_keys(..)` on the builder"
     )]
     MissingSecret,
+    /// Reset or verification tokens need an HS256 secret, and the access tokens use a key pair.
+    #[error("reset and verification tokens are HS256: call `.{what}(..)` with a secret of at least 32 bytes (access tokens use a key pair, so there is no secret to default to)")]
+    MissingPurposeSecret {
+        /// The builder method to call.
+        what: &'static str,
+    },
     /// No user store was configured.
     #[error("no user store configured: call `.store(..)` on the builder")]
     MissingStore,

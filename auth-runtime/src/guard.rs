@@ -83,7 +83,7 @@ impl AuthState {
                     self.backends().iter().map(|b| b.name).collect::<Vec<_>>()
                 );
                 tracing::error!("{problem}");
-                return Err(ApiError::Misconfigured(problem));
+                return Err(ApiError::Internal(problem));
             }
         }
         let result = self
@@ -91,7 +91,7 @@ impl AuthState {
             .await;
         let outcome = match result {
             Ok(found) => Some(found),
-            Err(err @ (ApiError::Unavailable | ApiError::Misconfigured(_))) => return Err(err),
+            Err(err @ (ApiError::Unavailable | ApiError::Internal(_))) => return Err(err),
             Err(_) if R::OPTIONAL => None,
             Err(rejection) => return Err(rejection),
         };

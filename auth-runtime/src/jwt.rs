@@ -12,6 +12,12 @@ use crate::error::ConfigError;
 /// Audience of access tokens.
 pub const AUTH_AUDIENCE: &str = "fastapi-users:auth";
 
+/// Audience of password-reset tokens.
+pub const RESET_AUDIENCE: &str = "fastapi-users:reset";
+
+/// Audience of e-mail verification tokens.
+pub const VERIFY_AUDIENCE: &str = "fastapi-users:verify";
+
 /// The shortest HMAC secret accepted, in bytes.
 pub const MIN_SECRET_LEN: usize = 32;
 
@@ -168,6 +174,19 @@ impl JwtKeys {
             aud: [AUTH_AUDIENCE],
             exp: now().saturating_add(lifetime),
         })
+    }
+
+    /// Signs `claims` for `audience` (a plain string, as fastapi-users writes reset and
+    /// verification tokens) with `exp = now + lifetime`.
+    pub fn purpose_token(
+        &self,
+        mut claims: serde_json::Map<String, serde_json::Value>,
+        audience: &str,
+        lifetime: u64,
+    ) -> Result<String, jsonwebtoken::errors::Error> {
+        claims.insert("aud".into(), audience.into());
+        claims.insert("exp".into(), now().saturating_add(lifetime).into());
+        self.encode(&claims)
     }
 
     /// The user id of a valid access token (which must carry `sub`, `aud` and `exp`).

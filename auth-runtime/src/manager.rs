@@ -30,6 +30,10 @@ impl InvalidPassword {
 /// The application's side of user management, as fastapi-users' `UserManager`: every method has
 /// a default, so implement only what you need.
 ///
+/// The `on_after_*` hooks run after the change is stored; one that fails is logged with its
+/// route and changes neither the answer nor the stored data. Hooks receive the user, the token
+/// where there is one, and the request's parts (method, URI, headers).
+///
 /// ```
 /// use axum_users_runtime::{InvalidPassword, UserManager};
 ///
@@ -70,6 +74,69 @@ pub trait UserManager: Send + Sync + 'static {
 
     /// After a successful login, before the answer is sent.
     async fn on_after_login(&self, user: &User, request: &Parts) -> Result<(), HookError> {
+        let _ = (user, request);
+        Ok(())
+    }
+
+    /// After `POST /auth/forgot-password` for an existing active user, with the reset token
+    /// (runs after the 202 answer, so the client cannot time it). The configured mailer, if
+    /// any, sends the message after this hook.
+    async fn on_after_forgot_password(
+        &self,
+        user: &User,
+        token: &str,
+        request: &Parts,
+    ) -> Result<(), HookError> {
+        let _ = (user, token, request);
+        Ok(())
+    }
+
+    /// After a verification token was made for an active unverified user (on
+    /// `POST /auth/request-verify-token`, or after registration when the state sends
+    /// verification e-mails on registration). Runs after the 202 answer.
+    async fn on_after_request_verify(
+        &self,
+        user: &User,
+        token: &str,
+        request: &Parts,
+    ) -> Result<(), HookError> {
+        let _ = (user, token, request);
+        Ok(())
+    }
+
+    /// After `POST /auth/verify` marked the user verified.
+    async fn on_after_verify(&self, user: &User, request: &Parts) -> Result<(), HookError> {
+        let _ = (user, request);
+        Ok(())
+    }
+
+    /// After `POST /auth/reset-password` stored the new password.
+    async fn on_after_reset_password(&self, user: &User, request: &Parts) -> Result<(), HookError> {
+        let _ = (user, request);
+        Ok(())
+    }
+
+    /// After `PATCH /users/me` or `PATCH /users/{id}` stored the change; `update` is the JSON
+    /// object as the client sent it (a new password in clear, as in fastapi-users).
+    async fn on_after_update(
+        &self,
+        user: &User,
+        update: &serde_json::Map<String, serde_json::Value>,
+        request: &Parts,
+    ) -> Result<(), HookError> {
+        let _ = (user, update, request);
+        Ok(())
+    }
+
+    /// Before `DELETE /users/{id}` deletes the user. An error here cancels the deletion (the
+    /// user stays, the client gets a 500 and the log says why).
+    async fn on_before_delete(&self, user: &User, request: &Parts) -> Result<(), HookError> {
+        let _ = (user, request);
+        Ok(())
+    }
+
+    /// After `DELETE /users/{id}` deleted the user.
+    async fn on_after_delete(&self, user: &User, request: &Parts) -> Result<(), HookError> {
         let _ = (user, request);
         Ok(())
     }

@@ -1,11 +1,11 @@
 //! The generated routes: login and logout per backend, and registration.
 
 use axum::body::Bytes;
-use axum::extract::{FromRef, State};
+use axum::extract::{FromRef, Path, State};
 use axum::http::request::Parts;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use axum::routing::post;
+use axum::routing::{get, post};
 use axum::{Json, Router};
 
 use crate::config::BackendSpec;
@@ -13,16 +13,31 @@ use crate::error::ApiError;
 use crate::manager::report_hook;
 use crate::state::{AuthState, NewUser};
 use crate::transport;
-use crate::validation::{LoginForm, RegisterBody};
+use crate::user::User;
+use crate::validation::{email_body, string_fields, LoginForm, RegisterBody, UserUpdate};
+use serde_json::Value;
+use uuid::Uuid;
 
 /// The routes of `backends`: `POST /auth/{name}/login` and `POST /auth/{name}/logout` per
-/// backend, and `POST /auth/register`. Usually reached through `AuthConfig::router`.
+/// backend, `POST /auth/register`, `POST /auth/forgot-password`, `POST /auth/reset-password`,
+/// `POST /auth/request-verify-token`, `POST /auth/verify`, `GET`/`PATCH /users/me` and
+/// `GET`/`PATCH`/`DELETE /users/{id}`. Usually reached through `AuthConfig::router`.
 pub fn router<S>(backends: &'static [BackendSpec]) -> Router<S>
 where
     S: Clone + Send + Sync + 'static,
     AuthState: FromRef<S>,
 {
-    let mut router = Router::new().route("/auth/register", post(register));
+    let mut router = Router::new()
+        .route("/auth/register", post(register))
+        .route("/auth/forgot-password", post(forgot_password))
+        .route("/auth/reset-password", post(reset_password))
+        .route("/auth/request-verify-token", post(request_verify_token))
+        .route("/auth/verify", post(verify))
+        .route("/users/me", get(me).patch(update_me))
+        .route(
+            "/users/{id}",
+            get(user_by_id).patch(update_user).delete(delete_user),
+        );
     for backend in backends {
         let name = backend.name;
         router = router
@@ -67,6 +82,9 @@ async fn login(
         .await?
         .filter(|user| user.is_active)
         .ok_or(ApiError::bad_request("LOGIN_BAD_CREDENTIALS"))?;
+    if auth.requires_verification() && !user.is_verified {
+        return Err(ApiError::bad_request("LOGIN_USER_NOT_VERIFIED"));
+    }
     let token = auth
         .keys()
         .access_token(user.id, backend.lifetime)
@@ -84,8 +102,10 @@ async fn login(
 
 async fn logout(auth: AuthState, name: &'static str, parts: Parts) -> Result<Response, ApiError> {
     let backend = backend(&auth, name)?;
-    auth.authenticate(&parts.headers, false, false, |_| true)
-        .await?;
+    auth.authenticate(&parts.headers, auth.requires_verification(), false, |_| {
+        true
+    })
+    .await?;
     Ok(transport::logout_response(backend))
 }
 
@@ -103,5 +123,133 @@ async fn register(
         "on_after_register",
         auth.manager().on_after_register(&user, &parts).await,
     );
+    if auth.verifies_on_register() {
+        let registered = user.clone();
+        auth.in_background(&parts, |auth, parts| async move {
+            auth.request_verify(&registered, &parts).await;
+        });
+    }
     Ok((StatusCode::CREATED, Json(user)).into_response())
+}
+
+/// 202 with the JSON literal `null`.
+fn accepted() -> Response {
+    (StatusCode::ACCEPTED, Json(Value::Null)).into_response()
+}
+
+async fn forgot_password(
+    State(auth): State<AuthState>,
+    parts: Parts,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    let email = email_body(&parts.headers, &body)?;
+    auth.in_background(&parts, |auth, parts| async move {
+        auth.forgot_password(&email, &parts).await;
+    });
+    Ok(accepted())
+}
+
+async fn reset_password(
+    State(auth): State<AuthState>,
+    parts: Parts,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    let [token, password] = string_fields(&parts.headers, &body, ["token", "password"])?;
+    auth.reset_password(&token, &password, &parts).await?;
+    Ok(Json(Value::Null).into_response())
+}
+
+async fn request_verify_token(
+    State(auth): State<AuthState>,
+    parts: Parts,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    let email = email_body(&parts.headers, &body)?;
+    auth.in_background(&parts, |auth, parts| async move {
+        match auth.store().get_by_email(&email).await {
+            Ok(Some(user)) => auth.request_verify(&user, &parts).await,
+            Ok(None) => {}
+            Err(err) => tracing::error!(error = %err, "request-verify-token: user store failed"),
+        }
+    });
+    Ok(accepted())
+}
+
+async fn verify(
+    State(auth): State<AuthState>,
+    parts: Parts,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    let [token] = string_fields(&parts.headers, &body, ["token"])?;
+    let user = auth.verify(&token, &parts).await?;
+    Ok(Json(user).into_response())
+}
+
+/// The guard of the `/users` routes: an active user, verified when verification is required,
+/// a superuser for the `/{id}` routes (checked before the id is even parsed).
+async fn users_guard(auth: &AuthState, parts: &Parts, superuser: bool) -> Result<User, ApiError> {
+    auth.authenticate(
+        &parts.headers,
+        auth.requires_verification(),
+        superuser,
+        |_| true,
+    )
+    .await
+    .map(|found| found.user)
+}
+
+async fn me(State(auth): State<AuthState>, parts: Parts) -> Result<Json<User>, ApiError> {
+    users_guard(&auth, &parts, false).await.map(Json)
+}
+
+async fn update_me(
+    State(auth): State<AuthState>,
+    parts: Parts,
+    body: Bytes,
+) -> Result<Json<User>, ApiError> {
+    let user = users_guard(&auth, &parts, false).await?;
+    let (update, raw) = UserUpdate::parse(&parts.headers, &body)?;
+    auth.update_user(user, update, true, &raw, &parts)
+        .await
+        .map(Json)
+}
+
+/// The user `{id}` names (any form a UUID parser takes); 404 for an unknown or unparsable id.
+async fn target(auth: &AuthState, id: &str) -> Result<User, ApiError> {
+    let id = Uuid::parse_str(id).map_err(|_| ApiError::NotFound)?;
+    auth.store().get(id).await?.ok_or(ApiError::NotFound)
+}
+
+async fn user_by_id(
+    State(auth): State<AuthState>,
+    Path(id): Path<String>,
+    parts: Parts,
+) -> Result<Json<User>, ApiError> {
+    users_guard(&auth, &parts, true).await?;
+    target(&auth, &id).await.map(Json)
+}
+
+async fn update_user(
+    State(auth): State<AuthState>,
+    Path(id): Path<String>,
+    parts: Parts,
+    body: Bytes,
+) -> Result<Json<User>, ApiError> {
+    users_guard(&auth, &parts, true).await?;
+    let user = target(&auth, &id).await?;
+    let (update, raw) = UserUpdate::parse(&parts.headers, &body)?;
+    auth.update_user(user, update, false, &raw, &parts)
+        .await
+        .map(Json)
+}
+
+async fn delete_user(
+    State(auth): State<AuthState>,
+    Path(id): Path<String>,
+    parts: Parts,
+) -> Result<StatusCode, ApiError> {
+    users_guard(&auth, &parts, true).await?;
+    let user = target(&auth, &id).await?;
+    auth.delete_user(&user, &parts).await?;
+    Ok(StatusCode::NO_CONTENT)
 }

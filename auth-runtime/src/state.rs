@@ -5,6 +5,7 @@ use std::sync::Arc;
 use crate::config::{AuthConfig, BackendKind, BackendSpec, SameSite};
 use crate::error::{ApiError, ConfigError};
 use crate::jwt::JwtKeys;
+use crate::mailer::Mailer;
 use crate::manager::{DefaultUserManager, UserManager};
 use crate::password::PasswordHasher;
 use crate::store::{CreateError, UserStore};
@@ -45,6 +46,13 @@ pub struct AuthState {
 struct Inner {
     backends: Vec<BackendSpec>,
     keys: JwtKeys,
+    reset_keys: JwtKeys,
+    verify_keys: JwtKeys,
+    requires_verification: bool,
+    reset_lifetime: u64,
+    verify_lifetime: u64,
+    mailer: Option<Arc<dyn Mailer>>,
+    verify_on_register: bool,
     store: Arc<dyn UserStore>,
     hasher: PasswordHasher,
     manager: Arc<dyn UserManager>,
@@ -66,6 +74,13 @@ impl std::fmt::Debug for AuthState {
 #[must_use]
 pub struct AuthStateBuilder {
     backends: &'static [BackendSpec],
+    requires_verification: bool,
+    reset_lifetime: u64,
+    verify_lifetime: u64,
+    reset_secret: Option<Vec<u8>>,
+    verification_secret: Option<Vec<u8>>,
+    mailer: Option<Arc<dyn Mailer>>,
+    verify_on_register: bool,
     cookie_secure: Option<bool>,
     secret: Option<Vec<u8>>,
     keys: Option<JwtKeys>,
@@ -79,6 +94,39 @@ impl AuthStateBuilder {
     /// HS256 secret (at least 32 bytes; [`build`](Self::build) refuses a shorter one).
     pub fn secret(mut self, secret: impl AsRef<[u8]>) -> Self {
         self.secret = Some(secret.as_ref().to_vec());
+        self
+    }
+
+    /// Secret of password-reset tokens (HS256, at least 32 bytes; default: the HS256 secret).
+    pub fn reset_secret(mut self, secret: impl AsRef<[u8]>) -> Self {
+        self.reset_secret = Some(secret.as_ref().to_vec());
+        self
+    }
+
+    /// Secret of e-mail verification tokens (HS256, at least 32 bytes; default: the HS256
+    /// secret).
+    pub fn verification_secret(mut self, secret: impl AsRef<[u8]>) -> Self {
+        self.verification_secret = Some(secret.as_ref().to_vec());
+        self
+    }
+
+    /// Sends the reset message on `POST /auth/forgot-password` and the verification message on
+    /// `POST /auth/request-verify-token` (after the `on_after_*` hook).
+    pub fn mailer(mut self, mailer: impl Mailer) -> Self {
+        self.mailer = Some(Arc::new(mailer));
+        self
+    }
+
+    /// Like [`mailer`](Self::mailer), for a mailer chosen at run time.
+    pub fn shared_mailer(mut self, mailer: Arc<dyn Mailer>) -> Self {
+        self.mailer = Some(mailer);
+        self
+    }
+
+    /// Also starts verification (token, `on_after_request_verify`, message) right after each
+    /// registration (default: off, as in fastapi-users).
+    pub fn verify_on_register(mut self, on: bool) -> Self {
+        self.verify_on_register = on;
         self
     }
 
@@ -126,11 +174,19 @@ impl AuthStateBuilder {
         if self.backends.is_empty() {
             return Err(ConfigError::NoBackend);
         }
-        let keys = match (self.keys, self.secret) {
+        let keys = match (self.keys, &self.secret) {
             (Some(keys), _) => keys,
             (None, Some(secret)) => JwtKeys::hs256(secret)?,
             (None, None) => return Err(ConfigError::MissingSecret),
         };
+        // Reset and verification tokens are HS256, as in fastapi-users.
+        let purpose_keys =
+            |own: Option<Vec<u8>>, what: &'static str| match own.or(self.secret.clone()) {
+                Some(secret) => JwtKeys::hs256(secret),
+                None => Err(ConfigError::MissingPurposeSecret { what }),
+            };
+        let reset_keys = purpose_keys(self.reset_secret, "reset_secret")?;
+        let verify_keys = purpose_keys(self.verification_secret, "verification_secret")?;
         let mut backends = self.backends.to_vec();
         if let Some(secure) = self.cookie_secure {
             for backend in backends
@@ -149,6 +205,13 @@ impl AuthStateBuilder {
             inner: Arc::new(Inner {
                 backends,
                 keys,
+                reset_keys,
+                verify_keys,
+                requires_verification: self.requires_verification,
+                reset_lifetime: self.reset_lifetime,
+                verify_lifetime: self.verify_lifetime,
+                mailer: self.mailer,
+                verify_on_register: self.verify_on_register,
                 store: self.store.ok_or(ConfigError::MissingStore)?,
                 hasher: self.hasher.unwrap_or_default(),
                 manager: self.manager,
@@ -191,6 +254,13 @@ impl AuthState {
     pub fn builder<C: AuthConfig>() -> AuthStateBuilder {
         AuthStateBuilder {
             backends: C::BACKENDS,
+            requires_verification: C::REQUIRES_VERIFICATION,
+            reset_lifetime: C::RESET_TOKEN_LIFETIME,
+            verify_lifetime: C::VERIFY_TOKEN_LIFETIME,
+            reset_secret: None,
+            verification_secret: None,
+            mailer: None,
+            verify_on_register: false,
             cookie_secure: None,
             secret: None,
             keys: None,
@@ -214,6 +284,41 @@ impl AuthState {
     /// The token keys.
     pub fn keys(&self) -> &JwtKeys {
         &self.inner.keys
+    }
+
+    /// Keys of password-reset tokens.
+    pub fn reset_keys(&self) -> &JwtKeys {
+        &self.inner.reset_keys
+    }
+
+    /// Keys of e-mail verification tokens.
+    pub fn verify_keys(&self) -> &JwtKeys {
+        &self.inner.verify_keys
+    }
+
+    /// Whether login and the `/users` routes require verified users.
+    pub fn requires_verification(&self) -> bool {
+        self.inner.requires_verification
+    }
+
+    /// Lifetime of reset tokens, in seconds.
+    pub fn reset_lifetime(&self) -> u64 {
+        self.inner.reset_lifetime
+    }
+
+    /// Lifetime of verification tokens, in seconds.
+    pub fn verify_lifetime(&self) -> u64 {
+        self.inner.verify_lifetime
+    }
+
+    /// The mailer, if one is configured.
+    pub fn mailer(&self) -> Option<&dyn Mailer> {
+        self.inner.mailer.as_deref()
+    }
+
+    /// Whether registration starts verification.
+    pub fn verifies_on_register(&self) -> bool {
+        self.inner.verify_on_register
     }
 
     /// The user store.

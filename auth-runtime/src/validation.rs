@@ -350,3 +350,100 @@ impl RegisterBody {
         }
     }
 }
+
+/// Reads an optional e-mail field: absent or `null` → `None`; otherwise validated and normalised.
+fn optional_email(
+    map: &Map<String, Value>,
+    name: &str,
+    issues: &mut Vec<ValidationIssue>,
+) -> Option<String> {
+    match map.get(name) {
+        None | Some(Value::Null) => None,
+        Some(Value::String(raw)) => normalize_email(raw)
+            .map_err(|issue| issues.push(issue.at(&["body", name], raw)))
+            .ok(),
+        Some(other) => {
+            issues.push(ValidationIssue {
+                kind: "string_type",
+                loc: vec![json!("body"), json!(name)],
+                msg: "Input should be a valid string".into(),
+                input: other.clone(),
+                ctx: None,
+            });
+            None
+        }
+    }
+}
+
+/// The body `{"email": ...}` of `POST /auth/forgot-password` and
+/// `POST /auth/request-verify-token`: the normalised e-mail.
+pub fn email_body(headers: &HeaderMap, body: &[u8]) -> Result<String, ApiError> {
+    let map = json_object(headers, body)?;
+    let mut issues = Vec::new();
+    let email = required_string(&map, "email", &mut issues).and_then(|raw| {
+        normalize_email(&raw)
+            .map_err(|issue| issues.push(issue.at(&["body", "email"], &raw)))
+            .ok()
+    });
+    match email {
+        Some(email) if issues.is_empty() => Ok(email),
+        _ => Err(ApiError::Validation(issues)),
+    }
+}
+
+/// Required string fields of a JSON body, in order (e.g. `["token", "password"]`).
+pub fn string_fields<const N: usize>(
+    headers: &HeaderMap,
+    body: &[u8],
+    names: [&str; N],
+) -> Result<[String; N], ApiError> {
+    let map = json_object(headers, body)?;
+    let mut issues = Vec::new();
+    let values = names.map(|name| required_string(&map, name, &mut issues).unwrap_or_default());
+    if issues.is_empty() {
+        Ok(values)
+    } else {
+        Err(ApiError::Validation(issues))
+    }
+}
+
+/// The body of `PATCH /users/me` and `PATCH /users/{id}`: every field optional; `null` counts
+/// as absent.
+#[derive(Debug, Clone, Default)]
+pub struct UserUpdate {
+    /// New e-mail, normalised.
+    pub email: Option<String>,
+    /// New clear-text password.
+    pub password: Option<String>,
+    /// New `is_active` (superuser updates only).
+    pub is_active: Option<bool>,
+    /// New `is_superuser` (superuser updates only).
+    pub is_superuser: Option<bool>,
+    /// New `is_verified` (superuser updates only).
+    pub is_verified: Option<bool>,
+}
+
+impl UserUpdate {
+    /// Parses and validates; returns the update and the object as sent.
+    pub fn parse(headers: &HeaderMap, body: &[u8]) -> Result<(Self, Map<String, Value>), ApiError> {
+        let map = json_object(headers, body)?;
+        let mut issues = Vec::new();
+        let email = optional_email(&map, "email", &mut issues);
+        let password = match map.get("password") {
+            None | Some(Value::Null) => None,
+            Some(_) => required_string(&map, "password", &mut issues),
+        };
+        let update = UserUpdate {
+            email,
+            password,
+            is_active: optional_bool(&map, "is_active", &mut issues),
+            is_superuser: optional_bool(&map, "is_superuser", &mut issues),
+            is_verified: optional_bool(&map, "is_verified", &mut issues),
+        };
+        if issues.is_empty() {
+            Ok((update, map))
+        } else {
+            Err(ApiError::Validation(issues))
+        }
+    }
+}
