@@ -229,6 +229,12 @@ pub enum ConfigError {
         /// The builder method to call.
         what: &'static str,
     },
+    /// A custom field's name cannot be a column and JSON key.
+    #[error("custom field name {name:?} is not allowed: use ASCII letters, digits and `_` (not first), and none of the built-in names")]
+    InvalidField {
+        /// The name.
+        name: &'static str,
+    },
     /// No user store was configured.
     #[error("no user store configured: call `.store(..)` on the builder")]
     MissingStore,

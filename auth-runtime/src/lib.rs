@@ -6,6 +6,7 @@
 
 mod config;
 mod error;
+mod fields;
 mod guard;
 mod jwt;
 mod lifecycle;
@@ -22,6 +23,7 @@ pub mod validation;
 
 pub use config::{AuthConfig, BackendKind, BackendSpec, CookieSpec, SameSite};
 pub use error::{ApiError, ConfigError, StoreError, ValidationIssue};
+pub use fields::{Field, FieldKind, UserFields};
 pub use guard::{Authenticated, CurrentUser, Protected};
 pub use jwt::{JwtKeys, AUTH_AUDIENCE, MIN_SECRET_LEN, RESET_AUDIENCE, VERIFY_AUDIENCE};
 pub use mailer::{Mail, MailError, MailKind, Mailer};

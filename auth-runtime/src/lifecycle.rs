@@ -222,6 +222,12 @@ impl AuthState {
         raw: &Map<String, Value>,
         parts: &Parts,
     ) -> Result<User, ApiError> {
+        let mut issues = Vec::new();
+        let fields = self.field_schema().read(raw, false, &mut issues);
+        if !issues.is_empty() {
+            return Err(ApiError::Validation(issues));
+        }
+        self.field_schema().check_with_type(&user.fields, &fields)?;
         if let Some(email) = update.email {
             if email != user.email {
                 if self.store().get_by_email(&email).await?.is_some() {
@@ -244,6 +250,7 @@ impl AuthState {
             }
             user.hashed_password = self.hasher().hash(&password).await?;
         }
+        user.fields.extend(fields);
         if !safe {
             user.is_active = update.is_active.unwrap_or(user.is_active);
             user.is_superuser = update.is_superuser.unwrap_or(user.is_superuser);

@@ -115,9 +115,16 @@ async fn register(
     body: Bytes,
 ) -> Result<Response, ApiError> {
     let body = RegisterBody::parse(&parts.headers, &body)?;
-    let user = auth
-        .create_validated(body.email, NewUser::new("", body.password))
-        .await?;
+    let mut issues = Vec::new();
+    let fields = auth.field_schema().read(&body.raw, true, &mut issues);
+    if !issues.is_empty() {
+        return Err(ApiError::Validation(issues));
+    }
+    let new = NewUser {
+        fields,
+        ..NewUser::new("", body.password)
+    };
+    let user = auth.create_validated(body.email, new).await?;
     report_hook(
         parts.uri.path(),
         "on_after_register",

@@ -4,6 +4,7 @@ use std::sync::Arc;
 
 use crate::config::{AuthConfig, BackendKind, BackendSpec, SameSite};
 use crate::error::{ApiError, ConfigError};
+use crate::fields::{Field, FieldSchema, UserFields};
 use crate::jwt::JwtKeys;
 use crate::mailer::Mailer;
 use crate::manager::{DefaultUserManager, UserManager};
@@ -53,6 +54,7 @@ struct Inner {
     verify_lifetime: u64,
     mailer: Option<Arc<dyn Mailer>>,
     verify_on_register: bool,
+    fields: FieldSchema,
     store: Arc<dyn UserStore>,
     hasher: PasswordHasher,
     manager: Arc<dyn UserManager>,
@@ -81,6 +83,7 @@ pub struct AuthStateBuilder {
     verification_secret: Option<Vec<u8>>,
     mailer: Option<Arc<dyn Mailer>>,
     verify_on_register: bool,
+    fields: FieldSchema,
     cookie_secure: Option<bool>,
     secret: Option<Vec<u8>>,
     keys: Option<JwtKeys>,
@@ -130,6 +133,13 @@ impl AuthStateBuilder {
         self
     }
 
+    /// The application's custom user fields: registration and `PATCH` accept them, the user
+    /// JSON returns them. Give the same list to the SQL store (`SqliteStore::with_fields`).
+    pub fn user_fields<F: UserFields>(mut self) -> Self {
+        self.fields = FieldSchema::of::<F>();
+        self
+    }
+
     /// Other keys, e.g. RS256/ES256 from PEM files ([`JwtKeys::from_pem`]).
     pub fn jwt_keys(mut self, keys: JwtKeys) -> Self {
         self.keys = Some(keys);
@@ -174,6 +184,14 @@ impl AuthStateBuilder {
         if self.backends.is_empty() {
             return Err(ConfigError::NoBackend);
         }
+        if let Some(field) = self
+            .fields
+            .fields
+            .iter()
+            .find(|f| !Field::is_valid_name(f.name))
+        {
+            return Err(ConfigError::InvalidField { name: field.name });
+        }
         let keys = match (self.keys, &self.secret) {
             (Some(keys), _) => keys,
             (None, Some(secret)) => JwtKeys::hs256(secret)?,
@@ -212,6 +230,7 @@ impl AuthStateBuilder {
                 verify_lifetime: self.verify_lifetime,
                 mailer: self.mailer,
                 verify_on_register: self.verify_on_register,
+                fields: self.fields,
                 store: self.store.ok_or(ConfigError::MissingStore)?,
                 hasher: self.hasher.unwrap_or_default(),
                 manager: self.manager,
@@ -234,6 +253,8 @@ pub struct NewUser {
     pub is_superuser: bool,
     /// Default `false`.
     pub is_verified: bool,
+    /// Custom fields ([`UserFields`](crate::UserFields)); checked against the declared ones.
+    pub fields: serde_json::Map<String, serde_json::Value>,
 }
 
 impl NewUser {
@@ -245,6 +266,7 @@ impl NewUser {
             is_active: true,
             is_superuser: false,
             is_verified: false,
+            fields: serde_json::Map::new(),
         }
     }
 }
@@ -261,6 +283,7 @@ impl AuthState {
             verification_secret: None,
             mailer: None,
             verify_on_register: false,
+            fields: FieldSchema::NONE,
             cookie_secure: None,
             secret: None,
             keys: None,
@@ -350,7 +373,18 @@ impl AuthState {
         let email = normalize_email(&new.email).map_err(|issue| {
             ApiError::Validation(vec![issue.at(&["body", "email"], &new.email)])
         })?;
+        let mut issues = Vec::new();
+        let mut new = new;
+        new.fields = self.field_schema().read(&new.fields, true, &mut issues);
+        if !issues.is_empty() {
+            return Err(ApiError::Validation(issues));
+        }
         self.create_validated(email, new).await
+    }
+
+    /// The declared custom fields.
+    pub(crate) fn field_schema(&self) -> &FieldSchema {
+        &self.inner.fields
     }
 
     pub(crate) async fn create_validated(
@@ -358,6 +392,8 @@ impl AuthState {
         email: String,
         new: NewUser,
     ) -> Result<User, ApiError> {
+        self.field_schema()
+            .check_with_type(&serde_json::Map::new(), &new.fields)?;
         if let Err(invalid) = self
             .manager()
             .validate_password(&new.password, &email)
@@ -376,6 +412,7 @@ impl AuthState {
         user.is_active = new.is_active;
         user.is_superuser = new.is_superuser;
         user.is_verified = new.is_verified;
+        user.fields = new.fields;
         match self.store().create(user).await {
             Ok(user) => Ok(user),
             Err(CreateError::AlreadyExists) => {

@@ -1,6 +1,8 @@
 //! The user record.
 
+use serde::de::DeserializeOwned;
 use serde::{Serialize, Serializer};
+use serde_json::{Map, Value};
 use uuid::Uuid;
 
 /// A stored user, as in fastapi-users' `user` table.
@@ -32,6 +34,10 @@ pub struct User {
     pub is_superuser: bool,
     /// Verified users pass `#[protected(verified)]`.
     pub is_verified: bool,
+    /// The application's custom fields ([`UserFields`](crate::UserFields)), serialised beside
+    /// the others.
+    #[serde(flatten)]
+    pub fields: Map<String, Value>,
 }
 
 impl User {
@@ -44,7 +50,25 @@ impl User {
             is_active: true,
             is_superuser: false,
             is_verified: false,
+            fields: Map::new(),
         }
+    }
+
+    /// The custom fields as the application's type.
+    ///
+    /// ```
+    /// use axum_users_runtime::User;
+    ///
+    /// #[derive(serde::Deserialize)]
+    /// struct Profile { display_name: Option<String> }
+    ///
+    /// let mut user = User::new("a@example.com", "hash");
+    /// user.fields.insert("display_name".into(), "Arthur".into());
+    /// let profile: Profile = user.fields_as().unwrap();
+    /// assert_eq!(profile.display_name.as_deref(), Some("Arthur"));
+    /// ```
+    pub fn fields_as<F: DeserializeOwned>(&self) -> Result<F, serde_json::Error> {
+        serde_json::from_value(Value::Object(self.fields.clone()))
     }
 }
 
@@ -57,6 +81,7 @@ impl std::fmt::Debug for User {
             .field("is_active", &self.is_active)
             .field("is_superuser", &self.is_superuser)
             .field("is_verified", &self.is_verified)
+            .field("fields", &self.fields)
             .finish()
     }
 }

@@ -326,6 +326,8 @@ pub struct RegisterBody {
     pub email: String,
     /// Clear-text password.
     pub password: String,
+    /// The object as sent (custom fields are read from it).
+    pub raw: Map<String, Value>,
 }
 
 impl RegisterBody {
@@ -343,9 +345,11 @@ impl RegisterBody {
             optional_bool(&map, flag, &mut issues);
         }
         match (email, password) {
-            (Some(email), Some(password)) if issues.is_empty() => {
-                Ok(RegisterBody { email, password })
-            }
+            (Some(email), Some(password)) if issues.is_empty() => Ok(RegisterBody {
+                email,
+                password,
+                raw: map,
+            }),
             _ => Err(ApiError::Validation(issues)),
         }
     }

@@ -276,6 +276,7 @@ pub async fn create_user(
             is_active,
             is_superuser,
             is_verified,
+            fields: Default::default(),
         })
         .await
         .unwrap()
