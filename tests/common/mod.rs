@@ -24,6 +24,7 @@ pub const PASSWORD: &str = "correct horse battery";
 
 /// The standard configuration: bearer first, then cookie.
 #[derive(AuthConfig)]
+#[allow(clippy::duplicated_attributes)] // rust-lang/rust-clippy#13238
 #[backend(jwt, name = "jwt", lifetime = 3600)]
 #[backend(cookie, name = "cookie", lifetime = 3600)]
 pub struct Auth;
