@@ -11,6 +11,9 @@
 //!   not survive a restart)
 //! - `AUTH_BOOTSTRAP_SUPERUSER=email:password` (creates that active superuser unless it exists)
 //! - `AUTH_COOKIE_SECURE=false` (plain-http development: cookies without `Secure`)
+//! - `AUTH_OUTBOX=path` (development mailer: one JSON line per verification or reset message);
+//!   `AUTH_SMTP_HOST`, `AUTH_SMTP_PORT`, `AUTH_SMTP_USERNAME`, `AUTH_SMTP_PASSWORD`,
+//!   `AUTH_SMTP_FROM`, `AUTH_SMTP_TLS` (real e-mail); neither: a log line without the token
 
 use std::time::Instant;
 
@@ -131,11 +134,14 @@ async fn run() -> Result<(), String> {
     let store = SqliteStore::connect(&database_url)
         .await
         .map_err(|e| format!("cannot open {database_url}: {e}"))?;
+    let mailer = axum_users::mailer_from_env().map_err(|e| e.to_string())?;
     let state = AuthState::builder::<Auth>()
         .secret(secret)
         .store(store)
         .manager(Policy)
         .cookie_secure(cookie_secure)
+        .shared_mailer(mailer)
+        .verify_on_register(true)
         .build()
         .map_err(|e| e.to_string())?;
     if let Some(spec) = env("AUTH_BOOTSTRAP_SUPERUSER") {

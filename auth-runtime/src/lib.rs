@@ -26,7 +26,9 @@ pub use error::{ApiError, ConfigError, StoreError, ValidationIssue};
 pub use fields::{Field, FieldKind, UserFields};
 pub use guard::{Authenticated, CurrentUser, Protected};
 pub use jwt::{JwtKeys, AUTH_AUDIENCE, MIN_SECRET_LEN, RESET_AUDIENCE, VERIFY_AUDIENCE};
-pub use mailer::{Mail, MailError, MailKind, Mailer};
+pub use mailer::{
+    mailer_from_env, FileOutbox, LogMailer, Mail, MailError, MailKind, Mailer, SmtpMailer,
+};
 pub use manager::{DefaultUserManager, HookError, InvalidPassword, UserManager};
 pub use password::PasswordHasher;
 pub use requirement::{AllBackends, Name, Req, Requirement};
