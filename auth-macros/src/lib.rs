@@ -41,6 +41,14 @@ use proc_macro::TokenStream;
 /// Backend names must be unique (they form the route path) and `same_site = none` requires
 /// `secure = true`. Every mistake is reported at the offending tokens, all of them at once.
 ///
+/// An optional `#[auth(..)]`, at most once, sets the options of the whole configuration:
+///
+/// | key | value | default |
+/// |---|---|---|
+/// | `requires_verification` | flag, or `true` / `false` | `false` |
+/// | `reset_token_lifetime` | integer, seconds, at least 1 | `3600` |
+/// | `verify_token_lifetime` | integer, seconds, at least 1 | `3600` |
+///
 /// ```ignore
 /// use axum_users::prelude::*;
 ///
@@ -52,7 +60,7 @@ use proc_macro::TokenStream;
 /// assert_eq!(Auth::BACKENDS[1].lifetime, 86400);
 /// let app: axum::Router<AuthState> = axum::Router::new().merge(Auth::router());
 /// ```
-#[proc_macro_derive(AuthConfig, attributes(backend))]
+#[proc_macro_derive(AuthConfig, attributes(backend, auth))]
 pub fn derive_auth_config(input: TokenStream) -> TokenStream {
     let input = syn::parse_macro_input!(input as syn::DeriveInput);
     derive::expand(&input).into()

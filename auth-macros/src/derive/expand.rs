@@ -11,12 +11,25 @@ use super::parse::{Backend, Container, Kind, SameSite};
 pub(crate) fn auth_config(container: &Container) -> TokenStream {
     let ident = container.ident;
     let specs = container.backends.iter().map(backend_spec);
+    let options = &container.options;
+    let requires_verification = options
+        .requires_verification
+        .map(|value| quote!(const REQUIRES_VERIFICATION: bool = #value;));
+    let reset = options
+        .reset_token_lifetime
+        .map(|value| quote!(const RESET_TOKEN_LIFETIME: u64 = #value;));
+    let verify = options
+        .verify_token_lifetime
+        .map(|value| quote!(const VERIFY_TOKEN_LIFETIME: u64 = #value;));
     quote! {
         #[automatically_derived]
         impl ::axum_users::__private::AuthConfig for #ident {
             const BACKENDS: &'static [::axum_users::__private::BackendSpec] = &[
                 #(#specs,)*
             ];
+            #requires_verification
+            #reset
+            #verify
         }
     }
 }

@@ -17,6 +17,116 @@ pub(crate) struct Container<'a> {
     pub(crate) backends: Vec<Backend>,
     /// Whether a fallback `AuthConfig` impl may be emitted on error (a non-generic struct).
     pub(crate) stub_allowed: bool,
+    /// The `#[auth(..)]` options.
+    pub(crate) options: Options,
+}
+
+/// `#[auth(requires_verification, reset_token_lifetime = N, verify_token_lifetime = N)]`;
+/// `None` keeps the trait's default.
+#[derive(Default)]
+pub(crate) struct Options {
+    pub(crate) requires_verification: Option<bool>,
+    pub(crate) reset_token_lifetime: Option<u64>,
+    pub(crate) verify_token_lifetime: Option<u64>,
+}
+
+const OPTIONS_ATTR: &str = "auth";
+const OPTION_KEYS: &[&str] = &[
+    "requires_verification",
+    "reset_token_lifetime",
+    "verify_token_lifetime",
+];
+
+impl Options {
+    /// Reads every `#[auth(..)]` of the input (a second one is an error).
+    fn from_attrs(cx: &mut Ctxt, attrs: &[syn::Attribute]) -> Self {
+        let mut options = Options::default();
+        let mut attrs = attrs.iter().filter(|a| a.path().is_ident(OPTIONS_ATTR));
+        let Some(first) = attrs.next() else {
+            return options;
+        };
+        for again in attrs {
+            cx.error_spanned_by(
+                again,
+                "`#[auth(..)]` may appear only once; merge its keys into the first one",
+            );
+        }
+        let items = match &first.meta {
+            Meta::List(list) => {
+                match list.parse_args_with(Punctuated::<Meta, Token![,]>::parse_terminated) {
+                    Ok(items) => items,
+                    Err(error) => {
+                        cx.syn_error(error);
+                        return options;
+                    }
+                }
+            }
+            _ => {
+                cx.error_spanned_by(
+                    first,
+                    "expected `#[auth(key, key = value, ..)]` with keys `requires_verification`, \
+                     `reset_token_lifetime`, `verify_token_lifetime`",
+                );
+                return options;
+            }
+        };
+        let mut seen: Vec<String> = Vec::new();
+        for item in items {
+            let path = item.path();
+            let key = path.to_token_stream().to_string().replace(' ', "");
+            if !OPTION_KEYS.contains(&key.as_str()) {
+                cx.error_spanned_by(
+                    path,
+                    format!(
+                        "unknown key `{key}` in `#[auth(..)]`; expected one of {}",
+                        list(OPTION_KEYS)
+                    ),
+                );
+                continue;
+            }
+            if seen.contains(&key) {
+                cx.error_spanned_by(path, format!("duplicate key `{key}`"));
+                continue;
+            }
+            seen.push(key.clone());
+            match (key.as_str(), &item) {
+                ("requires_verification", Meta::Path(_)) => {
+                    options.requires_verification = Some(true);
+                }
+                ("requires_verification", Meta::NameValue(nv)) => {
+                    options.requires_verification =
+                        boolean(cx, nv, "requires_verification").map(|s| s.value);
+                }
+                (_, Meta::NameValue(nv)) => {
+                    let value = lifetime(cx, nv, &key).and_then(|l| {
+                        if l.value == 0 {
+                            cx.error_spanned_by(
+                                &l.lit,
+                                format!("`{key}` must be at least 1 second"),
+                            );
+                            None
+                        } else {
+                            Some(l.value)
+                        }
+                    });
+                    if key == "reset_token_lifetime" {
+                        options.reset_token_lifetime = value;
+                    } else {
+                        options.verify_token_lifetime = value;
+                    }
+                }
+                (_, other) => {
+                    let example = if key == "requires_verification" {
+                        "true".to_owned()
+                    } else {
+                        "3600".to_owned()
+                    };
+                    cx.error_spanned_by(other, format!("expected `{key} = {example}`"));
+                }
+            }
+        }
+        options
+    }
 }
 
 /// One `#[backend(..)]` attribute; `None` fields take their defaults.
@@ -156,10 +266,12 @@ impl<'a> Container<'a> {
             })
             .collect();
 
+        let options = Options::from_attrs(cx, &input.attrs);
         Container {
             ident: &input.ident,
             backends,
             stub_allowed,
+            options,
         }
     }
 }
@@ -293,7 +405,7 @@ impl Backend {
                 self.name = string(cx, &nv, "name");
                 self.name_rejected = self.name.is_none();
             }
-            "lifetime" => self.lifetime = lifetime(cx, &nv),
+            "lifetime" => self.lifetime = lifetime(cx, &nv, "lifetime"),
             "cookie_name" => self.cookie_name = string(cx, &nv, "cookie_name"),
             "path" => self.path = string(cx, &nv, "path"),
             "domain" => self.domain = string(cx, &nv, "domain"),
@@ -364,14 +476,14 @@ fn string(cx: &mut Ctxt, nv: &MetaNameValue, key: &str) -> Option<LitStr> {
     }
 }
 
-fn lifetime(cx: &mut Ctxt, nv: &MetaNameValue) -> Option<Lifetime> {
+fn lifetime(cx: &mut Ctxt, nv: &MetaNameValue, key: &str) -> Option<Lifetime> {
     match &nv.value {
         Expr::Unary(syn::ExprUnary {
             op: syn::UnOp::Neg(_),
             expr,
             ..
         }) if matches!(literal(expr), Some(Lit::Int(_))) => {
-            cx.error_spanned_by(&nv.value, "`lifetime` must be at least 1 second");
+            cx.error_spanned_by(&nv.value, format!("`{key}` must be at least 1 second"));
             return None;
         }
         _ => {}
@@ -379,20 +491,20 @@ fn lifetime(cx: &mut Ctxt, nv: &MetaNameValue) -> Option<Lifetime> {
     let Some(Lit::Int(lit)) = literal(&nv.value) else {
         cx.error_spanned_by(
             &nv.value,
-            "expected an integer number of seconds, e.g. `lifetime = 3600`",
+            format!("expected an integer number of seconds, e.g. `{key} = 3600`"),
         );
         return None;
     };
     // `lifetime = -5` reaches here as one negative literal.
     if lit.base10_digits().starts_with('-') {
-        cx.error_spanned_by(lit, "`lifetime` must be at least 1 second");
+        cx.error_spanned_by(lit, format!("`{key}` must be at least 1 second"));
         return None;
     }
     if !matches!(lit.suffix(), "" | "u8" | "u16" | "u32" | "u64" | "usize") {
         cx.error_spanned_by(
             lit,
             format!(
-                "`lifetime` is a number of seconds of type u64, not `{}`",
+                "`{key}` is a number of seconds of type u64, not `{}`",
                 lit.suffix()
             ),
         );
@@ -404,7 +516,7 @@ fn lifetime(cx: &mut Ctxt, nv: &MetaNameValue) -> Option<Lifetime> {
             lit: lit.clone(),
         }),
         Err(_) => {
-            cx.error_spanned_by(lit, "`lifetime` does not fit in a u64");
+            cx.error_spanned_by(lit, format!("`{key}` does not fit in a u64"));
             None
         }
     }
