@@ -1,6 +1,7 @@
 //! Replays the requests recorded against fastapi-users 15 (tests/fixtures/fastapi_users, made
 //! by `make_fixture.py` with the real package) against axum-users serving the database that
-//! fastapi-users wrote, and compares every answer.
+//! fastapi-users wrote, and compares every answer: login, register, guards, logout, the
+//! `/users` routes, and verification and password reset with the tokens fastapi-users made.
 
 use std::path::PathBuf;
 

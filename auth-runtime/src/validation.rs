@@ -264,13 +264,28 @@ pub fn required_string(
     name: &str,
     issues: &mut Vec<ValidationIssue>,
 ) -> Option<String> {
+    if !map.contains_key(name) {
+        // pydantic reports the model object the field is missing from.
+        issues.push(ValidationIssue {
+            input: Value::Object(map.clone()),
+            ..ValidationIssue::missing(name)
+        });
+        return None;
+    }
+    embedded_string(map, name, issues)
+}
+
+/// Like [`required_string`] for FastAPI's `Body(..., embed=True)` parameters (the e-mail of
+/// forgot-password, the tokens of reset and verify), whose `missing` entries carry
+/// `"input": null`.
+fn embedded_string(
+    map: &Map<String, Value>,
+    name: &str,
+    issues: &mut Vec<ValidationIssue>,
+) -> Option<String> {
     match map.get(name) {
         None => {
-            // pydantic reports the object the field is missing from.
-            issues.push(ValidationIssue {
-                input: Value::Object(map.clone()),
-                ..ValidationIssue::missing(name)
-            });
+            issues.push(ValidationIssue::missing(name));
             None
         }
         Some(Value::String(s)) => Some(s.clone()),
@@ -384,7 +399,7 @@ fn optional_email(
 pub fn email_body(headers: &HeaderMap, body: &[u8]) -> Result<String, ApiError> {
     let map = json_object(headers, body)?;
     let mut issues = Vec::new();
-    let email = required_string(&map, "email", &mut issues).and_then(|raw| {
+    let email = embedded_string(&map, "email", &mut issues).and_then(|raw| {
         normalize_email(&raw)
             .map_err(|issue| issues.push(issue.at(&["body", "email"], &raw)))
             .ok()
@@ -395,7 +410,8 @@ pub fn email_body(headers: &HeaderMap, body: &[u8]) -> Result<String, ApiError> 
     }
 }
 
-/// Required string fields of a JSON body, in order (e.g. `["token", "password"]`).
+/// Required string fields of a JSON body, in order (e.g. `["token", "password"]`), as FastAPI's
+/// embedded body parameters.
 pub fn string_fields<const N: usize>(
     headers: &HeaderMap,
     body: &[u8],
@@ -403,7 +419,7 @@ pub fn string_fields<const N: usize>(
 ) -> Result<[String; N], ApiError> {
     let map = json_object(headers, body)?;
     let mut issues = Vec::new();
-    let values = names.map(|name| required_string(&map, name, &mut issues).unwrap_or_default());
+    let values = names.map(|name| embedded_string(&map, name, &mut issues).unwrap_or_default());
     if issues.is_empty() {
         Ok(values)
     } else {
