@@ -69,6 +69,7 @@ async fn setup(url: &str) -> (AuthState, Router, SqliteStore) {
 
 #[tokio::test]
 async fn fields_round_trip_through_register_patch_and_the_database() {
+    let _ = tracing_subscriber::fmt().with_test_writer().try_init();
     let dir = tempfile::tempdir().unwrap();
     let url = format!("sqlite://{}", dir.path().join("users.db").display());
     let (_, app, _) = setup(&url).await;

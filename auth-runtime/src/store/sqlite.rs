@@ -113,6 +113,7 @@ impl SqliteStore {
                 .fetch_all(&self.pool)
                 .await
                 .map_err(StoreError::new)?;
+        let mut added = false;
         for field in fields {
             if !Field::is_valid_name(field.name) {
                 return Err(StoreError::new(format!(
@@ -123,6 +124,7 @@ impl SqliteStore {
             if existing.iter().any(|c| c == field.name) {
                 continue;
             }
+            added = true;
             let (sql_type, default) = match field.kind {
                 FieldKind::Text => ("TEXT", "''"),
                 FieldKind::Integer => ("BIGINT", "0"),
@@ -141,6 +143,19 @@ impl SqliteStore {
             .execute(&self.pool)
             .await
             .map_err(StoreError::new)?;
+        }
+        if added && self.pool.options().get_max_connections() > 1 {
+            // Pooled connections opened before the ALTER keep the old schema, and SQLite reads
+            // a double-quoted unknown column as a string literal: start over with fresh ones.
+            let options = self.pool.connect_options().as_ref().clone();
+            let fresh = SqlitePoolOptions::new()
+                .acquire_timeout(Duration::from_secs(5))
+                .max_connections(self.pool.options().get_max_connections())
+                .connect_with(options)
+                .await
+                .map_err(StoreError::new)?;
+            self.pool.close().await;
+            self.pool = fresh;
         }
         self.fields = fields;
         let mut columns = BASE_COLUMNS.to_owned();
