@@ -228,15 +228,8 @@ impl AuthState {
             return Err(ApiError::Validation(issues));
         }
         self.field_schema().check_with_type(&user.fields, &fields)?;
-        if let Some(email) = update.email {
-            if email != user.email {
-                if self.store().get_by_email(&email).await?.is_some() {
-                    return Err(ApiError::bad_request("UPDATE_USER_EMAIL_ALREADY_EXISTS"));
-                }
-                user.email = email;
-                user.is_verified = false;
-            }
-        }
+        // fastapi-users' order (its update schema's fields): the password, checked against the
+        // user as stored, then the e-mail, then the flags.
         if let Some(password) = update.password {
             if let Err(invalid) = self
                 .manager()
@@ -249,6 +242,15 @@ impl AuthState {
                 });
             }
             user.hashed_password = self.hasher().hash(&password).await?;
+        }
+        if let Some(email) = update.email {
+            if email != user.email {
+                if self.store().get_by_email(&email).await?.is_some() {
+                    return Err(ApiError::bad_request("UPDATE_USER_EMAIL_ALREADY_EXISTS"));
+                }
+                user.email = email;
+                user.is_verified = false;
+            }
         }
         user.fields.extend(fields);
         if !safe {

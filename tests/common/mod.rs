@@ -388,3 +388,119 @@ impl UserManager for StrictPolicy {
         Ok(())
     }
 }
+
+// ---------------------------------------------------------------------------------------------
+// Lifecycle helpers (tests/lifecycle_matrix.rs, tests/tokens_lifecycle.rs, tests/hooks.rs).
+// ---------------------------------------------------------------------------------------------
+
+/// [`Auth`]'s backends (bearer first, then cookie) with fastapi-users' `requires_verification`.
+pub struct StrictAuth;
+
+impl axum_users::AuthConfig for StrictAuth {
+    const BACKENDS: &'static [axum_users::BackendSpec] = <Auth as axum_users::AuthConfig>::BACKENDS;
+    const REQUIRES_VERIFICATION: bool = true;
+}
+
+/// A [`Mailer`](axum_users::Mailer) that keeps every message it is given.
+#[derive(Clone, Default)]
+pub struct CapturingMailer {
+    /// The messages, in sending order.
+    pub mails: std::sync::Arc<std::sync::Mutex<Vec<axum_users::Mail>>>,
+}
+
+#[axum_users::async_trait]
+impl axum_users::Mailer for CapturingMailer {
+    async fn send(&self, mail: &axum_users::Mail) -> Result<(), axum_users::MailError> {
+        self.mails.lock().unwrap().push(mail.clone());
+        Ok(())
+    }
+}
+
+impl CapturingMailer {
+    /// The messages so far.
+    pub fn taken(&self) -> Vec<axum_users::Mail> {
+        self.mails.lock().unwrap().clone()
+    }
+
+    /// Waits (10 ms steps, at most 2 s) until at least `n` messages came, and returns them all;
+    /// panics with `context` otherwise. Messages are sent by a task that runs after the answer.
+    pub async fn wait_for(&self, n: usize, context: &str) -> Vec<axum_users::Mail> {
+        for _ in 0..200 {
+            let mails = self.taken();
+            if mails.len() >= n {
+                return mails;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+        }
+        panic!(
+            "{context}: expected {n} message(s) within 2 s, got {:?}",
+            self.taken()
+        );
+    }
+
+    /// The messages after giving background tasks `ms` milliseconds: for "nothing is sent".
+    pub async fn after(&self, ms: u64) -> Vec<axum_users::Mail> {
+        tokio::time::sleep(std::time::Duration::from_millis(ms)).await;
+        self.taken()
+    }
+}
+
+/// How a request carries its access token.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Via {
+    /// `Authorization: Bearer <token>`.
+    Bearer,
+    /// `Cookie: fastapiusersauth=<token>`.
+    Cookie,
+}
+
+impl Via {
+    /// Both transports of [`Auth`].
+    pub const ALL: [Via; 2] = [Via::Bearer, Via::Cookie];
+}
+
+/// `method path` with an optional credential and an optional JSON body.
+pub fn request_json(
+    method: Method,
+    path: &str,
+    credential: Option<(Via, &str)>,
+    body: Option<&Value>,
+) -> Request<Body> {
+    let mut builder = Request::builder().method(method).uri(path);
+    match credential {
+        Some((Via::Bearer, token)) => {
+            builder = builder.header(header::AUTHORIZATION, format!("Bearer {token}"));
+        }
+        Some((Via::Cookie, token)) => {
+            builder = builder.header(header::COOKIE, format!("fastapiusersauth={token}"));
+        }
+        None => {}
+    }
+    match body {
+        Some(body) => builder
+            .header(header::CONTENT_TYPE, "application/json")
+            .body(Body::from(body.to_string()))
+            .unwrap(),
+        None => builder.body(Body::empty()).unwrap(),
+    }
+}
+
+/// The user JSON fastapi-users answers for `user` (no custom fields).
+pub fn user_read(user: &User) -> Value {
+    json!({
+        "id": user.id.hyphenated().to_string(),
+        "email": user.email,
+        "is_active": user.is_active,
+        "is_superuser": user.is_superuser,
+        "is_verified": user.is_verified,
+    })
+}
+
+/// Whether `email`/`password` pass the credential check (active or not), read from the store.
+pub async fn password_matches(state: &AuthState, email: &str, password: &str) -> bool {
+    state
+        .check_credentials(email, password)
+        .await
+        .unwrap()
+        .is_some()
+}
