@@ -41,7 +41,9 @@ use proc_macro::TokenStream;
 /// Backend names must be unique (they form the route path) and `same_site = none` requires
 /// `secure = true`. Every mistake is reported at the offending tokens, all of them at once.
 ///
-/// An optional `#[auth(..)]`, at most once, sets the options of the whole configuration:
+/// An optional `#[auth(key, key = value, ..)]`, at most once and anywhere among the
+/// `#[backend]`s, sets the options of the whole configuration; each key given becomes the
+/// `AuthConfig` const of the same name in upper case, the others keep the trait's defaults:
 ///
 /// | key | value | default |
 /// |---|---|---|
@@ -49,15 +51,20 @@ use proc_macro::TokenStream;
 /// | `reset_token_lifetime` | integer, seconds, at least 1 | `3600` |
 /// | `verify_token_lifetime` | integer, seconds, at least 1 | `3600` |
 ///
+/// An `#[auth]` or `#[auth()]` without keys is an error (remove it instead), as are unknown
+/// and repeated keys.
+///
 /// ```ignore
 /// use axum_users::prelude::*;
 ///
 /// #[derive(AuthConfig)]
 /// #[backend(jwt, name = "jwt", lifetime = 3600)]
 /// #[backend(cookie, name = "cookie", lifetime = 86400, same_site = strict)]
+/// #[auth(requires_verification, reset_token_lifetime = 900)]
 /// struct Auth;
 ///
 /// assert_eq!(Auth::BACKENDS[1].lifetime, 86400);
+/// assert!(Auth::REQUIRES_VERIFICATION);
 /// let app: axum::Router<AuthState> = axum::Router::new().merge(Auth::router());
 /// ```
 #[proc_macro_derive(AuthConfig, attributes(backend, auth))]

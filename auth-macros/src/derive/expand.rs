@@ -6,8 +6,8 @@ use quote::quote;
 use super::parse::{Backend, Container, Kind, SameSite};
 
 /// `impl AuthConfig for Auth { const BACKENDS: .. = &[BackendSpec { .. }, ..]; }`, one spec per
-/// `#[backend]` in declared order, defaults filled in. `router()` is the trait's provided
-/// method.
+/// `#[backend]` in declared order, defaults filled in, plus one const per `#[auth(..)]` key that
+/// was given (the others keep the trait's defaults). `router()` is the trait's provided method.
 pub(crate) fn auth_config(container: &Container) -> TokenStream {
     let ident = container.ident;
     let specs = container.backends.iter().map(backend_spec);
@@ -17,9 +17,13 @@ pub(crate) fn auth_config(container: &Container) -> TokenStream {
         .map(|value| quote!(const REQUIRES_VERIFICATION: bool = #value;));
     let reset = options
         .reset_token_lifetime
+        .as_ref()
+        .map(|lifetime| lifetime.value)
         .map(|value| quote!(const RESET_TOKEN_LIFETIME: u64 = #value;));
     let verify = options
         .verify_token_lifetime
+        .as_ref()
+        .map(|lifetime| lifetime.value)
         .map(|value| quote!(const VERIFY_TOKEN_LIFETIME: u64 = #value;));
     quote! {
         #[automatically_derived]
@@ -191,5 +195,55 @@ mod tests {
         .to_string();
         assert!(output.contains("compile_error"), "{output}");
         assert!(!output.contains("impl"), "{output}");
+    }
+
+    #[test]
+    fn options_emit_only_the_given_consts() {
+        let output = expand(&syn::parse_quote! {
+            #[backend(jwt)]
+            #[auth(requires_verification, reset_token_lifetime = 900u32, verify_token_lifetime = 86400)]
+            struct Auth;
+        })
+        .to_string();
+        for expected in [
+            "const REQUIRES_VERIFICATION : bool = true ;",
+            "const RESET_TOKEN_LIFETIME : u64 = 900u64 ;",
+            "const VERIFY_TOKEN_LIFETIME : u64 = 86400u64 ;",
+        ] {
+            assert!(output.contains(expected), "{expected} not in {output}");
+        }
+
+        let output = expand(&syn::parse_quote! {
+            #[auth(requires_verification = false)]
+            #[backend(jwt)]
+            struct Auth;
+        })
+        .to_string();
+        assert!(
+            output.contains("const REQUIRES_VERIFICATION : bool = false ;"),
+            "{output}"
+        );
+        assert!(!output.contains("RESET_TOKEN_LIFETIME"), "{output}");
+        assert!(!output.contains("VERIFY_TOKEN_LIFETIME"), "{output}");
+
+        let output = expand(&syn::parse_quote! {
+            #[backend(jwt)]
+            struct Auth;
+        })
+        .to_string();
+        assert!(!output.contains("REQUIRES_VERIFICATION"), "{output}");
+    }
+
+    #[test]
+    fn option_errors_keep_the_stub_impl() {
+        let output = expand(&syn::parse_quote! {
+            #[backend(jwt)]
+            #[auth(requires_verification, reset_token_lifetime = 0)]
+            struct Auth;
+        })
+        .to_string();
+        assert!(output.contains("compile_error"), "{output}");
+        assert!(output.contains("= & []"), "{output}");
+        assert!(!output.contains("REQUIRES_VERIFICATION"), "{output}");
     }
 }

@@ -1,5 +1,6 @@
-//! `#[derive(AuthConfig)]`: [`parse`] the `#[backend(..)]` attributes into a [`parse::Container`],
-//! [`validate`] the values and their combinations, [`expand`] to the `AuthConfig` impl.
+//! `#[derive(AuthConfig)]`: [`parse`] the `#[backend(..)]` and `#[auth(..)]` attributes into a
+//! [`parse::Container`], [`validate`] the values and their combinations, [`expand`] to the
+//! `AuthConfig` impl.
 
 mod expand;
 mod parse;
@@ -14,7 +15,7 @@ use crate::fallback;
 /// input is a struct the impl could be written for.
 pub(crate) fn expand(input: &syn::DeriveInput) -> TokenStream {
     let mut cx = Ctxt::new();
-    let container = parse::Container::from_ast(&mut cx, input, validate::check_backend);
+    let container = parse::Container::from_ast(&mut cx, input, &validate::CHECKS);
     validate::check_unique_names(&mut cx, &container.backends);
     match cx.check() {
         Ok(()) => expand::auth_config(&container),

@@ -1,5 +1,6 @@
-//! Front end: the struct and its `#[backend(KIND, key = value, ..)]` attributes, as a typed
-//! model that keeps the tokens of every value for error spans.
+//! Front end: the struct, its `#[backend(KIND, key = value, ..)]` attributes and its optional
+//! `#[auth(key, key = value, ..)]`, as a typed model that keeps the tokens of every value for
+//! error spans.
 //!
 //! This stage checks the grammar and the value *types*; [`super::validate`] checks the values.
 
@@ -21,13 +22,12 @@ pub(crate) struct Container<'a> {
     pub(crate) options: Options,
 }
 
-/// `#[auth(requires_verification, reset_token_lifetime = N, verify_token_lifetime = N)]`;
-/// `None` keeps the trait's default.
+/// The `#[auth(..)]` options; `None` keeps the trait's default.
 #[derive(Default)]
 pub(crate) struct Options {
     pub(crate) requires_verification: Option<bool>,
-    pub(crate) reset_token_lifetime: Option<u64>,
-    pub(crate) verify_token_lifetime: Option<u64>,
+    pub(crate) reset_token_lifetime: Option<Lifetime>,
+    pub(crate) verify_token_lifetime: Option<Lifetime>,
 }
 
 const OPTIONS_ATTR: &str = "auth";
@@ -38,20 +38,10 @@ const OPTION_KEYS: &[&str] = &[
 ];
 
 impl Options {
-    /// Reads every `#[auth(..)]` of the input (a second one is an error).
-    fn from_attrs(cx: &mut Ctxt, attrs: &[syn::Attribute]) -> Self {
+    /// Parses one `#[auth(key, key = value, ..)]`; rejected keys are left `None`.
+    fn from_attr(cx: &mut Ctxt, attr: &syn::Attribute) -> Self {
         let mut options = Options::default();
-        let mut attrs = attrs.iter().filter(|a| a.path().is_ident(OPTIONS_ATTR));
-        let Some(first) = attrs.next() else {
-            return options;
-        };
-        for again in attrs {
-            cx.error_spanned_by(
-                again,
-                "`#[auth(..)]` may appear only once; merge its keys into the first one",
-            );
-        }
-        let items = match &first.meta {
+        let items = match &attr.meta {
             Meta::List(list) => {
                 match list.parse_args_with(Punctuated::<Meta, Token![,]>::parse_terminated) {
                     Ok(items) => items,
@@ -61,24 +51,47 @@ impl Options {
                     }
                 }
             }
-            _ => {
+            Meta::Path(_) => Punctuated::new(),
+            Meta::NameValue(nv) => {
                 cx.error_spanned_by(
-                    first,
-                    "expected `#[auth(key, key = value, ..)]` with keys `requires_verification`, \
-                     `reset_token_lifetime`, `verify_token_lifetime`",
+                    nv,
+                    format!(
+                        "expected `#[auth(key, key = value, ..)]` with keys {}",
+                        list(OPTION_KEYS)
+                    ),
                 );
                 return options;
             }
         };
+        if items.is_empty() {
+            cx.error_spanned_by(
+                attr,
+                format!(
+                    "empty `#[auth]`: give at least one of {}, or remove the attribute",
+                    list(OPTION_KEYS)
+                ),
+            );
+            return options;
+        }
+
         let mut seen: Vec<String> = Vec::new();
         for item in items {
             let path = item.path();
-            let key = path.to_token_stream().to_string().replace(' ', "");
+            let key = path.get_ident().map_or_else(
+                || path.to_token_stream().to_string().replace(' ', ""),
+                ToString::to_string,
+            );
             if !OPTION_KEYS.contains(&key.as_str()) {
+                let elsewhere =
+                    if ALL_KEYS.contains(&key.as_str()) || key == "jwt" || key == "cookie" {
+                        format!("; `{key}` belongs in `#[backend(..)]`")
+                    } else {
+                        String::new()
+                    };
                 cx.error_spanned_by(
                     path,
                     format!(
-                        "unknown key `{key}` in `#[auth(..)]`; expected one of {}",
+                        "unknown key `{key}` in `#[auth(..)]`; expected one of {}{elsewhere}",
                         list(OPTION_KEYS)
                     ),
                 );
@@ -89,44 +102,40 @@ impl Options {
                 continue;
             }
             seen.push(key.clone());
-            match (key.as_str(), &item) {
+
+            match (key.as_str(), item) {
                 ("requires_verification", Meta::Path(_)) => {
                     options.requires_verification = Some(true);
                 }
                 ("requires_verification", Meta::NameValue(nv)) => {
                     options.requires_verification =
-                        boolean(cx, nv, "requires_verification").map(|s| s.value);
+                        boolean(cx, &nv, "requires_verification").map(|setting| setting.value);
                 }
-                (_, Meta::NameValue(nv)) => {
-                    let value = lifetime(cx, nv, &key).and_then(|l| {
-                        if l.value == 0 {
-                            cx.error_spanned_by(
-                                &l.lit,
-                                format!("`{key}` must be at least 1 second"),
-                            );
-                            None
-                        } else {
-                            Some(l.value)
-                        }
-                    });
-                    if key == "reset_token_lifetime" {
-                        options.reset_token_lifetime = value;
-                    } else {
-                        options.verify_token_lifetime = value;
-                    }
+                ("requires_verification", other) => cx.error_spanned_by(
+                    &other,
+                    "expected `requires_verification` or `requires_verification = true`",
+                ),
+                ("reset_token_lifetime", Meta::NameValue(nv)) => {
+                    options.reset_token_lifetime = lifetime(cx, &nv, "reset_token_lifetime");
                 }
-                (_, other) => {
-                    let example = if key == "requires_verification" {
-                        "true".to_owned()
-                    } else {
-                        "3600".to_owned()
-                    };
-                    cx.error_spanned_by(other, format!("expected `{key} = {example}`"));
+                ("verify_token_lifetime", Meta::NameValue(nv)) => {
+                    options.verify_token_lifetime = lifetime(cx, &nv, "verify_token_lifetime");
                 }
+                (_, other) => cx.error_spanned_by(
+                    &other,
+                    format!("expected a value: `{key} = {}`", example(&key)),
+                ),
             }
         }
         options
     }
+}
+
+/// The value checks of [`super::validate`], passed in so that they run on each attribute right
+/// after it is parsed.
+pub(crate) struct Checks {
+    pub(crate) backend: fn(&mut Ctxt, &Backend),
+    pub(crate) options: fn(&mut Ctxt, &Options),
 }
 
 /// One `#[backend(..)]` attribute; `None` fields take their defaults.
@@ -153,7 +162,7 @@ pub(crate) struct Setting<T> {
     pub(crate) tokens: TokenStream,
 }
 
-/// `lifetime = N`: the value if it fits `u64` (otherwise an error was recorded), and its tokens.
+/// `lifetime = N` (or `reset_token_lifetime = N`, ..): the value if it fits `u64` (otherwise an error was recorded), and its tokens.
 pub(crate) struct Lifetime {
     pub(crate) value: u64,
     pub(crate) lit: LitInt,
@@ -211,13 +220,9 @@ const ALL_KEYS: &[&str] = &[
 const KIND_HELP: &str = "expected `jwt` or `cookie`";
 
 impl<'a> Container<'a> {
-    /// Reads the input, recording every problem in `cx`; `check` runs on each backend right
+    /// Reads the input, recording every problem in `cx`; `checks` run on each attribute right
     /// after it is parsed, so that errors come out in source order.
-    pub(crate) fn from_ast(
-        cx: &mut Ctxt,
-        input: &'a syn::DeriveInput,
-        check: fn(&mut Ctxt, &Backend),
-    ) -> Self {
+    pub(crate) fn from_ast(cx: &mut Ctxt, input: &'a syn::DeriveInput, checks: &Checks) -> Self {
         let mut stub_allowed = true;
         match &input.data {
             syn::Data::Struct(_) => {}
@@ -245,33 +250,40 @@ impl<'a> Container<'a> {
             );
         }
 
-        let attrs: Vec<&syn::Attribute> = input
-            .attrs
-            .iter()
-            .filter(|attr| attr.path().is_ident(ATTR))
-            .collect();
-        if attrs.is_empty() {
+        if !input.attrs.iter().any(|attr| attr.path().is_ident(ATTR)) {
             cx.error_spanned_by(
                 &input.ident,
                 "`#[derive(AuthConfig)]` needs at least one `#[backend(..)]` attribute, \
                  e.g. `#[backend(jwt, name = \"jwt\", lifetime = 3600)]`",
             );
         }
-        let backends = attrs
-            .into_iter()
-            .filter_map(|attr| {
-                let backend = Backend::from_attr(cx, attr)?;
-                check(cx, &backend);
-                Some(backend)
-            })
-            .collect();
+        let mut backends = Vec::new();
+        let mut options: Option<Options> = None;
+        for attr in &input.attrs {
+            if attr.path().is_ident(ATTR) {
+                if let Some(backend) = Backend::from_attr(cx, attr) {
+                    (checks.backend)(cx, &backend);
+                    backends.push(backend);
+                }
+            } else if attr.path().is_ident(OPTIONS_ATTR) {
+                if options.is_some() {
+                    cx.error_spanned_by(
+                        attr,
+                        "`#[auth(..)]` may appear only once; merge its keys into the first one",
+                    );
+                    continue;
+                }
+                let parsed = Options::from_attr(cx, attr);
+                (checks.options)(cx, &parsed);
+                options = Some(parsed);
+            }
+        }
 
-        let options = Options::from_attrs(cx, &input.attrs);
         Container {
             ident: &input.ident,
             backends,
             stub_allowed,
-            options,
+            options: options.unwrap_or_default(),
         }
     }
 }
@@ -438,11 +450,11 @@ fn parse_kind(cx: &mut Ctxt, path: &syn::Path) -> Option<(Kind, Span)> {
 fn example(key: &str) -> &'static str {
     match key {
         "name" => "\"jwt\"",
-        "lifetime" => "3600",
+        "lifetime" | "reset_token_lifetime" | "verify_token_lifetime" => "3600",
         "cookie_name" => "\"fastapiusersauth\"",
         "path" => "\"/\"",
         "domain" => "\"example.com\"",
-        "secure" | "http_only" => "true",
+        "secure" | "http_only" | "requires_verification" => "true",
         _ => "lax",
     }
 }

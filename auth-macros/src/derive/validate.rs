@@ -1,12 +1,18 @@
 //! Checks on the values and on their combinations, after parsing (thiserror-impl's `valid.rs`,
 //! serde_derive's `check.rs`).
 
-use super::parse::{Backend, SameSite};
+use super::parse::{Backend, Checks, Lifetime, Options, SameSite};
 use crate::ctxt::Ctxt;
 use crate::names;
 
 /// A check on a string value; the error is a complete message.
 type ValueCheck = fn(&str) -> Result<(), String>;
+
+/// What [`super::parse::Container::from_ast`] runs on each attribute.
+pub(crate) const CHECKS: Checks = Checks {
+    backend: check_backend,
+    options: check_options,
+};
 
 /// The values of one backend.
 pub(crate) fn check_backend(cx: &mut Ctxt, backend: &Backend) {
@@ -15,11 +21,7 @@ pub(crate) fn check_backend(cx: &mut Ctxt, backend: &Backend) {
             cx.error_spanned_by(name, message);
         }
     }
-    if let Some(lifetime) = &backend.lifetime {
-        if lifetime.value == 0 {
-            cx.error_spanned_by(&lifetime.lit, "`lifetime` must be at least 1 second");
-        }
-    }
+    check_lifetime(cx, backend.lifetime.as_ref(), "lifetime");
     let checks: [(_, ValueCheck); 3] = [
         (&backend.cookie_name, check_cookie_name),
         (&backend.path, check_cookie_path),
@@ -39,6 +41,29 @@ pub(crate) fn check_backend(cx: &mut Ctxt, backend: &Backend) {
                 "`same_site = none` requires `secure = true`: \
                  browsers reject `SameSite=None` cookies that are not `Secure`",
             );
+        }
+    }
+}
+
+/// The values of `#[auth(..)]`.
+pub(crate) fn check_options(cx: &mut Ctxt, options: &Options) {
+    check_lifetime(
+        cx,
+        options.reset_token_lifetime.as_ref(),
+        "reset_token_lifetime",
+    );
+    check_lifetime(
+        cx,
+        options.verify_token_lifetime.as_ref(),
+        "verify_token_lifetime",
+    );
+}
+
+/// Lifetimes are at least 1 second (negative ones were rejected by the parser).
+fn check_lifetime(cx: &mut Ctxt, lifetime: Option<&Lifetime>, key: &str) {
+    if let Some(lifetime) = lifetime {
+        if lifetime.value == 0 {
+            cx.error_spanned_by(&lifetime.lit, format!("`{key}` must be at least 1 second"));
         }
     }
 }
@@ -127,7 +152,7 @@ mod tests {
 
     fn errors(input: syn::DeriveInput) -> Vec<String> {
         let mut cx = Ctxt::new();
-        let container = Container::from_ast(&mut cx, &input, check_backend);
+        let container = Container::from_ast(&mut cx, &input, &CHECKS);
         check_unique_names(&mut cx, &container.backends);
         match cx.check() {
             Ok(()) => Vec::new(),
@@ -240,6 +265,107 @@ mod tests {
         assert!(
             errors.iter().all(|e| e.contains("missing backend kind")),
             "{errors:?}"
+        );
+    }
+
+    const OPTION_KEYS: &str =
+        "`requires_verification`, `reset_token_lifetime`, `verify_token_lifetime`";
+
+    #[test]
+    fn valid_options_have_no_errors() {
+        for input in [
+            syn::parse_quote! {
+                #[auth(requires_verification, reset_token_lifetime = 900, verify_token_lifetime = 1)]
+                #[backend(jwt)]
+                struct Auth;
+            },
+            syn::parse_quote! {
+                #[backend(jwt)]
+                #[auth(verify_token_lifetime = 86400u64, requires_verification = false)]
+                struct Auth;
+            },
+        ] {
+            assert_eq!(errors(input), Vec::<String>::new());
+        }
+    }
+
+    #[test]
+    fn option_errors() {
+        let errors = errors(syn::parse_quote! {
+            #[auth(requires_verification = "yes", reset_token_lifetime = 0, colour = 1,
+                   verify_token_lifetime = "1h", reset_token_lifetime = 5, lifetime = 60)]
+            #[backend(jwt)]
+            struct Auth;
+        });
+        assert_eq!(
+            errors,
+            [
+                "expected `true` or `false`, e.g. `requires_verification = true`".to_owned(),
+                format!("unknown key `colour` in `#[auth(..)]`; expected one of {OPTION_KEYS}"),
+                "expected an integer number of seconds, e.g. `verify_token_lifetime = 3600`"
+                    .to_owned(),
+                "duplicate key `reset_token_lifetime`".to_owned(),
+                format!(
+                    "unknown key `lifetime` in `#[auth(..)]`; expected one of {OPTION_KEYS}; \
+                     `lifetime` belongs in `#[backend(..)]`"
+                ),
+                // Value checks run once the attribute is parsed, as for `#[backend]`.
+                "`reset_token_lifetime` must be at least 1 second".to_owned(),
+            ]
+        );
+    }
+
+    #[test]
+    fn option_shapes() {
+        let shapes = errors(syn::parse_quote! {
+            #[backend(jwt)]
+            #[auth(requires_verification(true), reset_token_lifetime, verify_token_lifetime = -5)]
+            struct Auth;
+        });
+        assert_eq!(
+            shapes,
+            [
+                "expected `requires_verification` or `requires_verification = true`",
+                "expected a value: `reset_token_lifetime = 3600`",
+                "`verify_token_lifetime` must be at least 1 second",
+            ]
+        );
+
+        let empty =
+            format!("empty `#[auth]`: give at least one of {OPTION_KEYS}, or remove the attribute");
+        for input in [
+            syn::parse_quote! { #[backend(jwt)] #[auth] struct Auth; },
+            syn::parse_quote! { #[backend(jwt)] #[auth()] struct Auth; },
+        ] {
+            assert_eq!(errors(input), [empty.as_str()]);
+        }
+        assert_eq!(
+            errors(syn::parse_quote! { #[backend(jwt)] #[auth = 1] struct Auth; }),
+            [format!(
+                "expected `#[auth(key, key = value, ..)]` with keys {OPTION_KEYS}"
+            )]
+        );
+    }
+
+    #[test]
+    fn options_at_most_once_in_source_order() {
+        let errors = errors(syn::parse_quote! {
+            #[backend(jwt, lifetime = 0)]
+            #[auth(reset_token_lifetime = 0)]
+            #[backend(cookie, secure = 1)]
+            #[auth(requires_verification)]
+            #[auth(colour)]
+            struct Auth;
+        });
+        assert_eq!(
+            errors,
+            [
+                "`lifetime` must be at least 1 second",
+                "`reset_token_lifetime` must be at least 1 second",
+                "expected `true` or `false`, e.g. `secure = true`",
+                "`#[auth(..)]` may appear only once; merge its keys into the first one",
+                "`#[auth(..)]` may appear only once; merge its keys into the first one",
+            ]
         );
     }
 }

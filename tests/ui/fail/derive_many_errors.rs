@@ -7,6 +7,7 @@ use axum_users::prelude::*;
 #[backend(oauth)]
 #[backend(jwt, name = "jwt")]
 #[backend(cookie, name = "web site", same_site = none, secure = false)]
+#[auth(requires_verification = 1)]
 struct Auth;
 
 fn main() {
