@@ -257,6 +257,24 @@ fn byte_offset(body: &[u8], err: &serde_json::Error) -> usize {
     body.len()
 }
 
+/// pydantic's `string_type` issue for `body.<name>`.
+fn not_a_string(name: &str, input: &Value) -> ValidationIssue {
+    ValidationIssue {
+        kind: "string_type",
+        loc: vec![json!("body"), json!(name)],
+        msg: "Input should be a valid string".into(),
+        input: input.clone(),
+        ctx: None,
+    }
+}
+
+/// Normalises the e-mail `raw` read from `body.<name>`, recording the issue when it is invalid.
+fn email_at(raw: &str, name: &str, issues: &mut Vec<ValidationIssue>) -> Option<String> {
+    normalize_email(raw)
+        .map_err(|issue| issues.push(issue.at(&["body", name], raw)))
+        .ok()
+}
+
 /// Reads a required string field of a JSON body, recording a FastAPI issue when it is missing
 /// or not a string.
 pub fn required_string(
@@ -290,13 +308,7 @@ fn embedded_string(
         }
         Some(Value::String(s)) => Some(s.clone()),
         Some(other) => {
-            issues.push(ValidationIssue {
-                kind: "string_type",
-                loc: vec![json!("body"), json!(name)],
-                msg: "Input should be a valid string".into(),
-                input: other.clone(),
-                ctx: None,
-            });
+            issues.push(not_a_string(name, other));
             None
         }
     }
@@ -350,11 +362,8 @@ impl RegisterBody {
     pub fn parse(headers: &HeaderMap, body: &[u8]) -> Result<Self, ApiError> {
         let map = json_object(headers, body)?;
         let mut issues = Vec::new();
-        let email = required_string(&map, "email", &mut issues).and_then(|raw| {
-            normalize_email(&raw)
-                .map_err(|issue| issues.push(issue.at(&["body", "email"], &raw)))
-                .ok()
-        });
+        let email = required_string(&map, "email", &mut issues)
+            .and_then(|raw| email_at(&raw, "email", &mut issues));
         let password = required_string(&map, "password", &mut issues);
         for flag in ["is_active", "is_superuser", "is_verified"] {
             optional_bool(&map, flag, &mut issues);
@@ -378,17 +387,9 @@ fn optional_email(
 ) -> Option<String> {
     match map.get(name) {
         None | Some(Value::Null) => None,
-        Some(Value::String(raw)) => normalize_email(raw)
-            .map_err(|issue| issues.push(issue.at(&["body", name], raw)))
-            .ok(),
+        Some(Value::String(raw)) => email_at(raw, name, issues),
         Some(other) => {
-            issues.push(ValidationIssue {
-                kind: "string_type",
-                loc: vec![json!("body"), json!(name)],
-                msg: "Input should be a valid string".into(),
-                input: other.clone(),
-                ctx: None,
-            });
+            issues.push(not_a_string(name, other));
             None
         }
     }
@@ -399,11 +400,8 @@ fn optional_email(
 pub fn email_body(headers: &HeaderMap, body: &[u8]) -> Result<String, ApiError> {
     let map = json_object(headers, body)?;
     let mut issues = Vec::new();
-    let email = embedded_string(&map, "email", &mut issues).and_then(|raw| {
-        normalize_email(&raw)
-            .map_err(|issue| issues.push(issue.at(&["body", "email"], &raw)))
-            .ok()
-    });
+    let email = embedded_string(&map, "email", &mut issues)
+        .and_then(|raw| email_at(&raw, "email", &mut issues));
     match email {
         Some(email) if issues.is_empty() => Ok(email),
         _ => Err(ApiError::Validation(issues)),
