@@ -142,12 +142,14 @@ impl axum_users::AuthConfig for Strict {
         BackendSpec {
             name: "jwt",
             kind: BackendKind::Jwt,
+            strategy: axum_users::Strategy::Jwt,
             lifetime: 3600,
             cookie: CookieSpec::DEFAULT,
         },
         BackendSpec {
             name: "cookie",
             kind: BackendKind::Cookie,
+            strategy: axum_users::Strategy::Jwt,
             lifetime: 3600,
             cookie: CookieSpec::DEFAULT,
         },

@@ -16,6 +16,35 @@ pub enum BackendKind {
     Cookie,
 }
 
+/// How a backend makes and checks its tokens (fastapi-users' strategies).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Strategy {
+    /// Stateless signed JWTs (the default): nothing is stored, logout cannot revoke them.
+    Jwt,
+    /// Opaque tokens in the `accesstoken` table of a SQL store, valid for the backend's lifetime
+    /// from `created_at`; logout and password changes delete them.
+    Database,
+    /// Opaque tokens in Redis (`<prefix><token>` → user id, with a TTL); logout and password
+    /// changes delete them.
+    Redis,
+}
+
+impl Strategy {
+    /// The name used in `#[backend(.., strategy = ..)]`.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Strategy::Jwt => "jwt",
+            Strategy::Database => "database",
+            Strategy::Redis => "redis",
+        }
+    }
+
+    /// Whether tokens are kept in a store (and so can be revoked).
+    pub const fn is_stateful(self) -> bool {
+        !matches!(self, Strategy::Jwt)
+    }
+}
+
 /// The `SameSite` attribute of a cookie backend.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum SameSite {
@@ -80,6 +109,8 @@ pub struct BackendSpec {
     pub name: &'static str,
     /// Transport.
     pub kind: BackendKind,
+    /// How tokens are made and checked.
+    pub strategy: Strategy,
     /// Token lifetime in seconds; for cookies also `Max-Age`.
     pub lifetime: u64,
     /// Cookie attributes (ignored for [`BackendKind::Jwt`]).
@@ -91,7 +122,7 @@ pub struct BackendSpec {
 /// ```text
 /// #[derive(AuthConfig)]
 /// #[backend(jwt, name = "jwt", lifetime = 3600)]
-/// #[backend(cookie, name = "cookie", lifetime = 3600, secure = false)]
+/// #[backend(cookie, name = "cookie", lifetime = 3600, secure = false, strategy = redis)]
 /// struct Auth;
 /// ```
 ///
@@ -99,15 +130,22 @@ pub struct BackendSpec {
 /// `axum-users` crate):
 ///
 /// ```
-/// use axum_users_runtime::{AuthConfig, AuthState, BackendKind, BackendSpec, CookieSpec};
+/// use axum_users_runtime::{AuthConfig, AuthState, BackendKind, BackendSpec, CookieSpec, Strategy};
 ///
 /// struct Auth;
 /// impl AuthConfig for Auth {
 ///     const BACKENDS: &'static [BackendSpec] = &[
-///         BackendSpec { name: "jwt", kind: BackendKind::Jwt, lifetime: 3600, cookie: CookieSpec::DEFAULT },
+///         BackendSpec {
+///             name: "jwt",
+///             kind: BackendKind::Jwt,
+///             strategy: Strategy::Jwt,
+///             lifetime: 3600,
+///             cookie: CookieSpec::DEFAULT,
+///         },
 ///         BackendSpec {
 ///             name: "cookie",
 ///             kind: BackendKind::Cookie,
+///             strategy: Strategy::Redis,
 ///             lifetime: 3600,
 ///             cookie: CookieSpec { secure: false, ..CookieSpec::DEFAULT },
 ///         },

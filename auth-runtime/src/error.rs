@@ -172,7 +172,7 @@ impl ApiError {
 
 impl From<StoreError> for ApiError {
     fn from(err: StoreError) -> Self {
-        tracing::error!(error = %err, "user store failed; answering 503");
+        tracing::error!(error = %err, "store failed; answering 503");
         ApiError::Unavailable
     }
 }
@@ -238,6 +238,22 @@ pub enum ConfigError {
     /// No user store was configured.
     #[error("no user store configured: call `.store(..)` on the builder")]
     MissingStore,
+    /// A backend uses a stateful strategy and no token store was given for it.
+    #[error("backend {backend:?} uses the `{strategy}` strategy: call `.{method}(..)` on the builder with a token store")]
+    MissingTokenStore {
+        /// The backend.
+        backend: &'static str,
+        /// Its strategy.
+        strategy: &'static str,
+        /// The builder method to call.
+        method: &'static str,
+    },
+    /// `.strategy(name, ..)` names a backend the `AuthConfig` does not declare.
+    #[error("`.strategy({backend:?}, ..)`: no backend of that name is declared")]
+    UnknownBackend {
+        /// The name that was given.
+        backend: String,
+    },
     /// A PEM key could not be read.
     #[error("invalid {what} key for {alg:?}: {source}")]
     InvalidKey {

@@ -47,7 +47,7 @@ impl AuthState {
             let Some(token) = transport::extract(backend, headers) else {
                 continue;
             };
-            let Some(id) = self.keys().read_access_token(token, self.leeway()) else {
+            let Some(id) = self.read_token(backend, token).await? else {
                 continue;
             };
             if let Some(user) = self.store().get(id).await? {

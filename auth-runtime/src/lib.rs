@@ -17,11 +17,12 @@ pub mod requirement;
 mod routes;
 mod state;
 mod store;
+mod tokens;
 pub mod transport;
 mod user;
 pub mod validation;
 
-pub use config::{AuthConfig, BackendKind, BackendSpec, CookieSpec, SameSite};
+pub use config::{AuthConfig, BackendKind, BackendSpec, CookieSpec, SameSite, Strategy};
 pub use error::{ApiError, ConfigError, StoreError, ValidationIssue};
 pub use fields::{Field, FieldKind, UserFields};
 pub use guard::{Authenticated, CurrentUser, Protected};
@@ -35,6 +36,9 @@ pub use requirement::{AllBackends, Name, Req, Requirement};
 pub use routes::router;
 pub use state::{AuthState, AuthStateBuilder, NewUser};
 pub use store::{CreateError, MemoryStore, SqliteStore, UserStore};
+pub use tokens::{
+    generate_token, is_plausible_token, MemoryTokenStore, TokenStore, MAX_OPAQUE_TOKEN_LEN,
+};
 pub use user::User;
 
 pub use async_trait::async_trait;
@@ -43,7 +47,7 @@ pub use jsonwebtoken::Algorithm;
 /// What generated code uses. Not part of the public API.
 #[doc(hidden)]
 pub mod __private {
-    pub use crate::config::{AuthConfig, BackendKind, BackendSpec, CookieSpec, SameSite};
+    pub use crate::config::{AuthConfig, BackendKind, BackendSpec, CookieSpec, SameSite, Strategy};
     pub use crate::guard::Protected;
     pub use crate::requirement::{AllBackends, Name, Req};
 }

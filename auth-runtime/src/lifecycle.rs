@@ -165,7 +165,7 @@ impl AuthState {
             });
         }
         user.hashed_password = self.hasher().hash(password).await?;
-        self.save(&user).await?;
+        self.save_revoking(&user).await?;
         let hook = self.manager().on_after_reset_password(&user, parts).await;
         report_hook(parts.uri.path(), "on_after_reset_password", hook);
         Ok(())
@@ -201,6 +201,18 @@ impl AuthState {
         Ok(user)
     }
 
+    /// Stores `user` after a password change, revoking every stateful token of the user: first
+    /// (so that a failing token store leaves everything as it was: 503), then again after the
+    /// save for tokens issued meanwhile.
+    async fn save_revoking(&self, user: &User) -> Result<(), ApiError> {
+        self.logout_everywhere(user.id).await?;
+        self.save(user).await?;
+        if let Err(err) = self.logout_everywhere(user.id).await {
+            tracing::error!(error = %err, user = %user.id, "password changed, but revoking tokens issued during the change failed");
+        }
+        Ok(())
+    }
+
     /// Stores `user`, which must exist (a user deleted meanwhile is a 404).
     async fn save(&self, user: &User) -> Result<(), ApiError> {
         match self.store().update(user).await {
@@ -230,6 +242,7 @@ impl AuthState {
         self.field_schema().check_with_type(&user.fields, &fields)?;
         // fastapi-users' order (its update schema's fields): the password, checked against the
         // user as stored, then the e-mail, then the flags.
+        let password_changed = update.password.is_some();
         if let Some(password) = update.password {
             if let Err(invalid) = self
                 .manager()
@@ -258,7 +271,11 @@ impl AuthState {
             user.is_superuser = update.is_superuser.unwrap_or(user.is_superuser);
             user.is_verified = update.is_verified.unwrap_or(user.is_verified);
         }
-        self.save(&user).await?;
+        if password_changed {
+            self.save_revoking(&user).await?;
+        } else {
+            self.save(&user).await?;
+        }
         let hook = self.manager().on_after_update(&user, raw, parts).await;
         report_hook(parts.uri.path(), "on_after_update", hook);
         Ok(user)
@@ -274,6 +291,10 @@ impl AuthState {
         }
         if !self.store().delete(user.id).await? {
             return Err(ApiError::NotFound);
+        }
+        // SQL stores cascade to `accesstoken`; Redis keys must go explicitly.
+        if let Err(err) = self.logout_everywhere(user.id).await {
+            tracing::error!(error = %err, user = %user.id, "user deleted, but deleting their tokens failed (they no longer authenticate: the user is gone)");
         }
         let hook = self.manager().on_after_delete(user, parts).await;
         report_hook(parts.uri.path(), "on_after_delete", hook);

@@ -85,13 +85,7 @@ async fn login(
     if auth.requires_verification() && !user.is_verified {
         return Err(ApiError::bad_request("LOGIN_USER_NOT_VERIFIED"));
     }
-    let token = auth
-        .keys()
-        .access_token(user.id, backend.lifetime)
-        .map_err(|err| {
-            tracing::error!(error = %err, "could not sign an access token");
-            ApiError::Unavailable
-        })?;
+    let token = auth.issue_token(backend, user.id).await?;
     report_hook(
         parts.uri.path(),
         "on_after_login",
@@ -102,10 +96,13 @@ async fn login(
 
 async fn logout(auth: AuthState, name: &'static str, parts: Parts) -> Result<Response, ApiError> {
     let backend = backend(&auth, name)?;
-    auth.authenticate(&parts.headers, auth.requires_verification(), false, |_| {
-        true
-    })
-    .await?;
+    let found = auth
+        .authenticate(&parts.headers, auth.requires_verification(), false, |_| {
+            true
+        })
+        .await?;
+    // As fastapi-users: the route's backend destroys the credential that authenticated.
+    auth.destroy_token(backend, &found.token).await?;
     Ok(transport::logout_response(backend))
 }
 

@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use crate::config::{AuthConfig, BackendKind, BackendSpec, SameSite};
+use crate::config::{AuthConfig, BackendKind, BackendSpec, SameSite, Strategy};
 use crate::error::{ApiError, ConfigError};
 use crate::fields::{Field, FieldSchema, UserFields};
 use crate::jwt::JwtKeys;
@@ -10,6 +10,7 @@ use crate::mailer::Mailer;
 use crate::manager::{DefaultUserManager, UserManager};
 use crate::password::PasswordHasher;
 use crate::store::{CreateError, UserStore};
+use crate::tokens::TokenStore;
 use crate::user::User;
 use crate::validation::normalize_email;
 
@@ -20,12 +21,18 @@ use crate::validation::normalize_email;
 /// so forgetting it is a compile error.
 ///
 /// ```
-/// use axum_users_runtime::{AuthState, MemoryStore, AuthConfig, BackendSpec, BackendKind, CookieSpec};
+/// use axum_users_runtime::{
+///     AuthConfig, AuthState, BackendKind, BackendSpec, CookieSpec, MemoryStore, Strategy,
+/// };
 ///
 /// struct Auth;
 /// impl AuthConfig for Auth {
 ///     const BACKENDS: &'static [BackendSpec] = &[BackendSpec {
-///         name: "jwt", kind: BackendKind::Jwt, lifetime: 3600, cookie: CookieSpec::DEFAULT,
+///         name: "jwt",
+///         kind: BackendKind::Jwt,
+///         strategy: Strategy::Jwt,
+///         lifetime: 3600,
+///         cookie: CookieSpec::DEFAULT,
 ///     }];
 /// }
 ///
@@ -56,6 +63,8 @@ struct Inner {
     verify_on_register: bool,
     fields: FieldSchema,
     store: Arc<dyn UserStore>,
+    database_tokens: Option<Arc<dyn TokenStore>>,
+    redis_tokens: Option<Arc<dyn TokenStore>>,
     hasher: PasswordHasher,
     manager: Arc<dyn UserManager>,
     leeway: u64,
@@ -88,6 +97,9 @@ pub struct AuthStateBuilder {
     secret: Option<Vec<u8>>,
     keys: Option<JwtKeys>,
     store: Option<Arc<dyn UserStore>>,
+    database_tokens: Option<Arc<dyn TokenStore>>,
+    redis_tokens: Option<Arc<dyn TokenStore>>,
+    strategies: Vec<(String, Strategy)>,
     hasher: Option<PasswordHasher>,
     manager: Arc<dyn UserManager>,
     leeway: u64,
@@ -152,6 +164,27 @@ impl AuthStateBuilder {
         self
     }
 
+    /// Where the `database` strategy keeps its tokens: the `accesstoken` table of a SQL store
+    /// (`SqliteStore`, `PgStore`; usually a clone of the user store).
+    pub fn database_tokens(mut self, tokens: impl TokenStore) -> Self {
+        self.database_tokens = Some(Arc::new(tokens));
+        self
+    }
+
+    /// Where the `redis` strategy keeps its tokens (`RedisTokenStore`).
+    pub fn redis_tokens(mut self, tokens: impl TokenStore) -> Self {
+        self.redis_tokens = Some(Arc::new(tokens));
+        self
+    }
+
+    /// Overrides the strategy the derive declared for backend `name`, e.g. to switch a cookie
+    /// backend to Redis when a Redis URL is configured. [`build`](Self::build) refuses a name
+    /// that is not declared.
+    pub fn strategy(mut self, name: &str, strategy: Strategy) -> Self {
+        self.strategies.push((name.to_owned(), strategy));
+        self
+    }
+
     /// The password hasher (default: argon2id with fastapi-users' parameters).
     pub fn password_hasher(mut self, hasher: PasswordHasher) -> Self {
         self.hasher = Some(hasher);
@@ -206,6 +239,29 @@ impl AuthStateBuilder {
         let reset_keys = purpose_keys(self.reset_secret, "reset_secret")?;
         let verify_keys = purpose_keys(self.verification_secret, "verification_secret")?;
         let mut backends = self.backends.to_vec();
+        for (name, strategy) in &self.strategies {
+            let backend = backends
+                .iter_mut()
+                .find(|b| b.name == name)
+                .ok_or_else(|| ConfigError::UnknownBackend {
+                    backend: name.clone(),
+                })?;
+            backend.strategy = *strategy;
+        }
+        for backend in &backends {
+            let (missing, method) = match backend.strategy {
+                Strategy::Jwt => (false, ""),
+                Strategy::Database => (self.database_tokens.is_none(), "database_tokens"),
+                Strategy::Redis => (self.redis_tokens.is_none(), "redis_tokens"),
+            };
+            if missing {
+                return Err(ConfigError::MissingTokenStore {
+                    backend: backend.name,
+                    strategy: backend.strategy.as_str(),
+                    method,
+                });
+            }
+        }
         if let Some(secure) = self.cookie_secure {
             for backend in backends
                 .iter_mut()
@@ -232,6 +288,8 @@ impl AuthStateBuilder {
                 verify_on_register: self.verify_on_register,
                 fields: self.fields,
                 store: self.store.ok_or(ConfigError::MissingStore)?,
+                database_tokens: self.database_tokens,
+                redis_tokens: self.redis_tokens,
                 hasher: self.hasher.unwrap_or_default(),
                 manager: self.manager,
                 leeway: self.leeway,
@@ -288,6 +346,9 @@ impl AuthState {
             secret: None,
             keys: None,
             store: None,
+            database_tokens: None,
+            redis_tokens: None,
+            strategies: Vec::new(),
             hasher: None,
             manager: Arc::new(DefaultUserManager),
             leeway: 0,
@@ -347,6 +408,15 @@ impl AuthState {
     /// The user store.
     pub fn store(&self) -> &dyn UserStore {
         &*self.inner.store
+    }
+
+    /// The token store of a stateful strategy (`None` for [`Strategy::Jwt`]).
+    pub fn token_store(&self, strategy: Strategy) -> Option<&dyn TokenStore> {
+        match strategy {
+            Strategy::Jwt => None,
+            Strategy::Database => self.inner.database_tokens.as_deref(),
+            Strategy::Redis => self.inner.redis_tokens.as_deref(),
+        }
     }
 
     /// The password hasher.

@@ -3,7 +3,7 @@
 use proc_macro2::TokenStream;
 use quote::quote;
 
-use super::parse::{Backend, Container, Kind, SameSite};
+use super::parse::{Backend, Container, Kind, SameSite, Strategy};
 
 /// `impl AuthConfig for Auth { const BACKENDS: .. = &[BackendSpec { .. }, ..]; }`, one spec per
 /// `#[backend]` in declared order, defaults filled in, plus one const per `#[auth(..)]` key that
@@ -80,10 +80,16 @@ fn backend_spec(backend: &Backend) -> TokenStream {
         SameSite::Strict => quote!(::axum_users::__private::SameSite::Strict),
         SameSite::None => quote!(::axum_users::__private::SameSite::None),
     };
+    let strategy = match backend.strategy.as_ref().map_or(Strategy::Jwt, |s| s.value) {
+        Strategy::Jwt => quote!(::axum_users::__private::Strategy::Jwt),
+        Strategy::Database => quote!(::axum_users::__private::Strategy::Database),
+        Strategy::Redis => quote!(::axum_users::__private::Strategy::Redis),
+    };
     quote! {
         ::axum_users::__private::BackendSpec {
             name: #name,
             kind: #kind,
+            strategy: #strategy,
             lifetime: #lifetime,
             cookie: ::axum_users::__private::CookieSpec {
                 name: #cookie_name,
@@ -119,6 +125,7 @@ mod tests {
                     ::axum_users::__private::BackendSpec {
                         name: "jwt",
                         kind: ::axum_users::__private::BackendKind::Jwt,
+                        strategy: ::axum_users::__private::Strategy::Jwt,
                         lifetime: 3600u64,
                         cookie: ::axum_users::__private::CookieSpec {
                             name: "fastapiusersauth",
@@ -132,6 +139,7 @@ mod tests {
                     ::axum_users::__private::BackendSpec {
                         name: "cookie",
                         kind: ::axum_users::__private::BackendKind::Cookie,
+                        strategy: ::axum_users::__private::Strategy::Jwt,
                         lifetime: 3600u64,
                         cookie: ::axum_users::__private::CookieSpec {
                             name: "fastapiusersauth",

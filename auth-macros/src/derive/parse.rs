@@ -154,6 +154,7 @@ pub(crate) struct Backend {
     pub(crate) secure: Option<Setting<bool>>,
     pub(crate) http_only: Option<Setting<bool>>,
     pub(crate) same_site: Option<Setting<SameSite>>,
+    pub(crate) strategy: Option<Setting<Strategy>>,
 }
 
 /// A parsed value and the tokens of the whole `key = value`, for errors about the setting.
@@ -172,6 +173,13 @@ pub(crate) struct Lifetime {
 pub(crate) enum Kind {
     Jwt,
     Cookie,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Strategy {
+    Jwt,
+    Database,
+    Redis,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -198,7 +206,7 @@ impl Kind {
 }
 
 const ATTR: &str = "backend";
-const COMMON_KEYS: &[&str] = &["name", "lifetime"];
+const COMMON_KEYS: &[&str] = &["name", "lifetime", "strategy"];
 const COOKIE_KEYS: &[&str] = &[
     "cookie_name",
     "path",
@@ -210,6 +218,7 @@ const COOKIE_KEYS: &[&str] = &[
 const ALL_KEYS: &[&str] = &[
     "name",
     "lifetime",
+    "strategy",
     "cookie_name",
     "path",
     "domain",
@@ -353,6 +362,7 @@ impl Backend {
             secure: None,
             http_only: None,
             same_site: None,
+            strategy: None,
         };
         let mut seen: Vec<String> = Vec::new();
         for item in items {
@@ -423,7 +433,30 @@ impl Backend {
             "domain" => self.domain = string(cx, &nv, "domain"),
             "secure" => self.secure = boolean(cx, &nv, "secure"),
             "http_only" => self.http_only = boolean(cx, &nv, "http_only"),
-            "same_site" => self.same_site = same_site(cx, &nv),
+            "same_site" => {
+                self.same_site = choice(
+                    cx,
+                    &nv,
+                    &[
+                        ("lax", SameSite::Lax),
+                        ("strict", SameSite::Strict),
+                        ("none", SameSite::None),
+                    ],
+                    "expected `lax`, `strict` or `none`, e.g. `same_site = lax`",
+                );
+            }
+            "strategy" => {
+                self.strategy = choice(
+                    cx,
+                    &nv,
+                    &[
+                        ("jwt", Strategy::Jwt),
+                        ("database", Strategy::Database),
+                        ("redis", Strategy::Redis),
+                    ],
+                    "expected `jwt`, `database` or `redis`, e.g. `strategy = redis`",
+                );
+            }
             _ => unreachable!("key listed in ALL_KEYS"),
         }
     }
@@ -455,6 +488,7 @@ fn example(key: &str) -> &'static str {
         "path" => "\"/\"",
         "domain" => "\"example.com\"",
         "secure" | "http_only" | "requires_verification" => "true",
+        "strategy" => "redis",
         _ => "lax",
     }
 }
@@ -550,7 +584,13 @@ fn boolean(cx: &mut Ctxt, nv: &MetaNameValue, key: &str) -> Option<Setting<bool>
     }
 }
 
-fn same_site(cx: &mut Ctxt, nv: &MetaNameValue) -> Option<Setting<SameSite>> {
+/// `key = word` (an identifier or a string, compared case-insensitively) among `options`.
+fn choice<T: Copy>(
+    cx: &mut Ctxt,
+    nv: &MetaNameValue,
+    options: &[(&str, T)],
+    help: &str,
+) -> Option<Setting<T>> {
     let written = match (&nv.value, literal(&nv.value)) {
         (_, Some(Lit::Str(lit))) => Some(lit.value()),
         (
@@ -561,17 +601,14 @@ fn same_site(cx: &mut Ctxt, nv: &MetaNameValue) -> Option<Setting<SameSite>> {
         ) => path.get_ident().map(ToString::to_string),
         _ => None,
     };
-    let value = match written.as_deref().map(str::to_ascii_lowercase).as_deref() {
-        Some("lax") => SameSite::Lax,
-        Some("strict") => SameSite::Strict,
-        Some("none") => SameSite::None,
-        _ => {
-            cx.error_spanned_by(
-                &nv.value,
-                "expected `lax`, `strict` or `none`, e.g. `same_site = lax`",
-            );
-            return None;
-        }
+    let found = written.as_deref().and_then(|written| {
+        options
+            .iter()
+            .find(|(word, _)| word.eq_ignore_ascii_case(written))
+    });
+    let Some(&(_, value)) = found else {
+        cx.error_spanned_by(&nv.value, help);
+        return None;
     };
     Some(Setting {
         value,

@@ -221,7 +221,7 @@ mod tests {
                 "expected a string literal, e.g. `name = \"jwt\"`",
                 "duplicate key `lifetime`",
                 "unknown backend kind `oauth`, expected `jwt` or `cookie`",
-                "unknown key `colour` for a cookie backend; expected one of `name`, `lifetime`, \
+                "unknown key `colour` for a cookie backend; expected one of `name`, `lifetime`, `strategy`, \
                  `cookie_name`, `path`, `domain`, `secure`, `http_only`, `same_site`",
                 "`same_site = none` requires `secure = true`: browsers reject `SameSite=None` \
                  cookies that are not `Secure`",

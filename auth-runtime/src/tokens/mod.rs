@@ -1,0 +1,162 @@
+//! Stateful token strategies: opaque tokens kept in a [`TokenStore`] (the `database` and `redis`
+//! strategies of fastapi-users), so that logout and password changes revoke them.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::{Duration, Instant};
+
+use async_trait::async_trait;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine as _;
+use rand::RngCore as _;
+use uuid::Uuid;
+
+use crate::error::StoreError;
+
+mod session;
+
+/// The longest opaque token looked up in a store; longer credentials are refused without a
+/// round trip (fastapi-users' tokens are 43 characters).
+pub const MAX_OPAQUE_TOKEN_LEN: usize = 128;
+
+/// A new opaque token: 32 random bytes, URL-safe base64 without padding (43 characters), as
+/// Python's `secrets.token_urlsafe()` makes them.
+///
+/// ```
+/// let token = axum_users_runtime::generate_token();
+/// assert_eq!(token.len(), 43);
+/// assert!(axum_users_runtime::is_plausible_token(&token));
+/// ```
+pub fn generate_token() -> String {
+    let mut bytes = [0u8; 32];
+    rand::rng().fill_bytes(&mut bytes);
+    URL_SAFE_NO_PAD.encode(bytes)
+}
+
+/// Whether `token` could be an opaque token (1 to [`MAX_OPAQUE_TOKEN_LEN`] URL-safe base64
+/// characters). Anything else is refused before the store is asked.
+///
+/// ```
+/// assert!(axum_users_runtime::is_plausible_token("abc-_XYZ09"));
+/// assert!(!axum_users_runtime::is_plausible_token("a.b.c"));
+/// assert!(!axum_users_runtime::is_plausible_token(""));
+/// ```
+pub fn is_plausible_token(token: &str) -> bool {
+    !token.is_empty()
+        && token.len() <= MAX_OPAQUE_TOKEN_LEN
+        && token
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+}
+
+/// Where the opaque tokens of a stateful strategy live: the `accesstoken` table of a SQL store
+/// (`database` strategy) or Redis (`redis` strategy).
+///
+/// Every method reports a failure of the store as a [`StoreError`], which the routes and guards
+/// answer with 503 — never with 401.
+///
+/// ```
+/// use axum_users_runtime::{MemoryTokenStore, TokenStore};
+///
+/// # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
+/// let store = MemoryTokenStore::new();
+/// let user = uuid::Uuid::new_v4();
+/// store.write("tok", user, 3600).await.unwrap();
+/// assert_eq!(store.read("tok", 3600).await.unwrap(), Some(user));
+/// assert_eq!(store.destroy_all(user).await.unwrap(), 1);
+/// assert_eq!(store.read("tok", 3600).await.unwrap(), None);
+/// # });
+/// ```
+#[async_trait]
+pub trait TokenStore: Send + Sync + 'static {
+    /// Stores `token` for `user`, valid for `lifetime` seconds from now.
+    async fn write(&self, token: &str, user: Uuid, lifetime: u64) -> Result<(), StoreError>;
+    /// The user of `token`, if it exists and was written less than `lifetime` seconds ago.
+    async fn read(&self, token: &str, lifetime: u64) -> Result<Option<Uuid>, StoreError>;
+    /// Removes `token` (nothing happens when it does not exist).
+    async fn destroy(&self, token: &str) -> Result<(), StoreError>;
+    /// Removes every token of `user` ("log out everywhere"); returns how many were removed.
+    async fn destroy_all(&self, user: Uuid) -> Result<u64, StoreError>;
+}
+
+#[async_trait]
+impl<T: TokenStore + ?Sized> TokenStore for Arc<T> {
+    async fn write(&self, token: &str, user: Uuid, lifetime: u64) -> Result<(), StoreError> {
+        (**self).write(token, user, lifetime).await
+    }
+    async fn read(&self, token: &str, lifetime: u64) -> Result<Option<Uuid>, StoreError> {
+        (**self).read(token, lifetime).await
+    }
+    async fn destroy(&self, token: &str) -> Result<(), StoreError> {
+        (**self).destroy(token).await
+    }
+    async fn destroy_all(&self, user: Uuid) -> Result<u64, StoreError> {
+        (**self).destroy_all(user).await
+    }
+}
+
+/// An in-process [`TokenStore`] for tests and single-process prototypes. Clones share tokens.
+///
+/// ```
+/// let store = axum_users_runtime::MemoryTokenStore::new();
+/// assert_eq!(store.len(), 0);
+/// ```
+#[derive(Clone, Default)]
+pub struct MemoryTokenStore {
+    tokens: Arc<Mutex<HashMap<String, (Uuid, Instant)>>>,
+}
+
+impl MemoryTokenStore {
+    /// An empty store.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// How many tokens are stored (expired ones included until they are read).
+    pub fn len(&self) -> usize {
+        self.lock().len()
+    }
+
+    /// Whether no token is stored.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, (Uuid, Instant)>> {
+        self.tokens.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+#[async_trait]
+impl TokenStore for MemoryTokenStore {
+    async fn write(&self, token: &str, user: Uuid, _lifetime: u64) -> Result<(), StoreError> {
+        self.lock().insert(token.to_owned(), (user, Instant::now()));
+        Ok(())
+    }
+
+    async fn read(&self, token: &str, lifetime: u64) -> Result<Option<Uuid>, StoreError> {
+        let mut tokens = self.lock();
+        match tokens.get(token) {
+            Some((user, created)) if created.elapsed() < Duration::from_secs(lifetime) => {
+                Ok(Some(*user))
+            }
+            Some(_) => {
+                tokens.remove(token);
+                Ok(None)
+            }
+            None => Ok(None),
+        }
+    }
+
+    async fn destroy(&self, token: &str) -> Result<(), StoreError> {
+        self.lock().remove(token);
+        Ok(())
+    }
+
+    async fn destroy_all(&self, user: Uuid) -> Result<u64, StoreError> {
+        let mut tokens = self.lock();
+        let before = tokens.len();
+        tokens.retain(|_, (owner, _)| *owner != user);
+        Ok((before - tokens.len()) as u64)
+    }
+}
