@@ -1,6 +1,8 @@
 //! Shared helpers of the integration tests: apps, requests, logins and a hand-made HS256 minter.
 #![allow(dead_code)]
 
+pub mod services;
+
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use axum::body::Body;
