@@ -52,6 +52,8 @@ pub use axum_users_runtime::*;
 /// The names most applications need: `use axum_users::prelude::*;`.
 pub mod prelude {
     pub use axum_users_macros::{protected, AuthConfig};
+    #[cfg(feature = "postgres")]
+    pub use axum_users_runtime::PgStore;
     pub use axum_users_runtime::{
         ApiError, AuthConfig, AuthState, CurrentUser, MemoryStore, NewUser, PasswordHasher,
         Protected, Req, SqliteStore, User, UserManager, UserStore,

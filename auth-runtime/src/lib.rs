@@ -36,6 +36,8 @@ pub use requirement::{AllBackends, Name, Req, Requirement};
 pub use routes::router;
 pub use state::{AuthState, AuthStateBuilder, NewUser};
 pub use store::{CreateError, MemoryStore, SqliteStore, UserStore};
+#[cfg(feature = "postgres")]
+pub use store::{PgStore, PgStoreOptions};
 pub use tokens::{
     generate_token, is_plausible_token, MemoryTokenStore, TokenStore, MAX_OPAQUE_TOKEN_LEN,
 };

@@ -71,19 +71,17 @@ impl UserStore for MemoryStore {
 
     async fn update(&self, user: &User) -> Result<bool, CreateError> {
         let mut users = self.lock();
+        if !users.contains_key(&user.id) {
+            return Ok(false);
+        }
         if users
             .values()
             .any(|u| u.id != user.id && same_email(&u.email, &user.email))
         {
             return Err(CreateError::AlreadyExists);
         }
-        match users.get_mut(&user.id) {
-            Some(slot) => {
-                *slot = user.clone();
-                Ok(true)
-            }
-            None => Ok(false),
-        }
+        users.insert(user.id, user.clone());
+        Ok(true)
     }
 
     async fn delete(&self, id: Uuid) -> Result<bool, StoreError> {

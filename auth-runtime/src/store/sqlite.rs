@@ -1,45 +1,71 @@
 use std::str::FromStr;
 use std::time::Duration;
 
-use async_trait::async_trait;
-use serde_json::{json, Map, Value};
-use sqlx::sqlite::{
-    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteRow,
-};
-use sqlx::Row;
-use std::sync::Arc;
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions};
+use sqlx::{Row, Sqlite};
 use uuid::Uuid;
 
-use crate::fields::{Field, FieldKind};
-
-use super::{CreateError, UserStore};
+use super::{
+    column_definitions, schema, warn_no_case_insensitive_index, Dialect, Tables,
+    CASE_INSENSITIVE_INDEX,
+};
 use crate::error::StoreError;
-use crate::user::User;
+use crate::fields::Field;
 
-const SCHEMA: &[&str] = &[
-    r#"CREATE TABLE IF NOT EXISTS "user" (
-        id CHAR(36) NOT NULL,
-        email VARCHAR(320) NOT NULL,
-        hashed_password VARCHAR(1024) NOT NULL,
-        is_active BOOLEAN NOT NULL,
-        is_superuser BOOLEAN NOT NULL,
-        is_verified BOOLEAN NOT NULL,
-        PRIMARY KEY (id)
-    )"#,
-    r#"CREATE UNIQUE INDEX IF NOT EXISTS ix_user_email ON "user" (email)"#,
-];
+/// How long one operation may take: SQLite waits up to 5 s for a lock (`busy_timeout`).
+const OPERATION_TIMEOUT: Duration = Duration::from_secs(30);
 
-/// Case-insensitive uniqueness on top of fastapi-users' layout. A database written by
-/// fastapi-users may hold two addresses differing only in case; then this index cannot be built,
-/// and the store still works (lookups stay case-insensitive) with a warning.
-const CASE_INSENSITIVE_INDEX: &str =
-    r#"CREATE UNIQUE INDEX IF NOT EXISTS ix_user_email_lower ON "user" (lower(email))"#;
+/// SQLAlchemy's text form of a naive UTC timestamp, `YYYY-MM-DD HH:MM:SS.ffffff`, of the
+/// database clock's `now`, shifted by the optional modifier. SQLite has milliseconds: the
+/// microseconds are padded with zeros, so that texts compare as the times they stand for.
+macro_rules! sqlite_timestamp {
+    ($($modifier:literal)?) => {
+        concat!("(strftime('%Y-%m-%d %H:%M:%f', 'now'", $(", ", $modifier,)? ") || '000')")
+    };
+}
 
-const BASE_COLUMNS: &str = "id, email, hashed_password, is_active, is_superuser, is_verified";
+impl Dialect for Sqlite {
+    type Id = String;
+    const ID_TYPE: &'static str = "CHAR(36)";
+    const TIMESTAMP_TYPE: &'static str = "TIMESTAMP";
+
+    fn id(id: Uuid) -> String {
+        id.hyphenated().to_string()
+    }
+
+    fn read_id(row: &sqlx::sqlite::SqliteRow, column: &str) -> Result<Uuid, StoreError> {
+        let id: String = row.try_get(column).map_err(StoreError::new)?;
+        Uuid::parse_str(&id).map_err(StoreError::new)
+    }
+
+    fn rows_affected(result: &sqlx::sqlite::SqliteQueryResult) -> u64 {
+        result.rows_affected()
+    }
+
+    const FLOAT_TYPE: &'static str = "REAL";
+    const FALSE: &'static str = "0";
+
+    fn select_field(field: &Field) -> String {
+        format!(r#""{}""#, field.name)
+    }
+
+    const WRITE_TOKEN: &'static str = concat!(
+        "INSERT INTO accesstoken (token, created_at, user_id) VALUES ($1, ",
+        sqlite_timestamp!(),
+        ", $2)"
+    );
+    const READ_TOKEN: &'static str = concat!(
+        "SELECT user_id FROM accesstoken WHERE token = $1 AND created_at >= ",
+        sqlite_timestamp!("'-' || $2 || ' seconds'")
+    );
+}
 
 /// The embedded default [`UserStore`]: SQLite through sqlx, in fastapi-users' table layout
 /// (table `user`, `id` CHAR(36), unique index `ix_user_email`), so a database written by
 /// fastapi-users' SQLAlchemy adapter is served as it is.
+///
+/// It is also the [`TokenStore`](crate::TokenStore) of the `database` strategy: table
+/// `accesstoken` (created at connect), whose rows fastapi-users itself may have written.
 ///
 /// ```
 /// use axum_users_runtime::{SqliteStore, User, UserStore};
@@ -52,15 +78,12 @@ const BASE_COLUMNS: &str = "id, email, hashed_password, is_active, is_superuser,
 /// ```
 #[derive(Clone, Debug)]
 pub struct SqliteStore {
-    pool: SqlitePool,
-    fields: &'static [Field],
-    /// The column list of SELECTs and INSERTs: the base columns, then the custom fields.
-    columns: Arc<str>,
+    tables: Tables<Sqlite>,
 }
 
 impl SqliteStore {
     /// Opens (creating the file if needed) the database at `url`, e.g. `sqlite://users.db` or
-    /// `sqlite::memory:`, and creates the table on first start.
+    /// `sqlite::memory:`, and creates the tables on first start.
     pub async fn connect(url: &str) -> Result<Self, StoreError> {
         let in_memory = url.contains(":memory:") || url.contains("mode=memory");
         let options = SqliteConnectOptions::from_str(url)
@@ -87,238 +110,75 @@ impl SqliteStore {
         Self::from_pool(pool).await
     }
 
-    /// Uses an existing pool; creates the table if it does not exist.
+    /// Uses an existing pool; creates the tables if they do not exist. Token rows follow their
+    /// user on delete only when the pool's connections enforce foreign keys (sqlx's default).
     pub async fn from_pool(pool: SqlitePool) -> Result<Self, StoreError> {
-        for statement in SCHEMA {
-            sqlx::query(statement)
+        for statement in schema::<Sqlite>() {
+            sqlx::query(&statement)
                 .execute(&pool)
                 .await
                 .map_err(StoreError::new)?;
         }
         if let Err(err) = sqlx::query(CASE_INSENSITIVE_INDEX).execute(&pool).await {
-            tracing::warn!(error = %err, "could not create the case-insensitive e-mail index (addresses differing only in case exist); uniqueness is then checked by lookups only");
+            warn_no_case_insensitive_index(&err);
         }
         Ok(SqliteStore {
-            pool,
-            fields: &[],
-            columns: BASE_COLUMNS.into(),
+            tables: Tables::new(pool, OPERATION_TIMEOUT),
         })
     }
 
     /// Declares the application's custom fields ([`UserFields`](crate::UserFields)), adding
     /// the missing columns to the `user` table. Existing columns are left as they are.
+    ///
+    /// ```
+    /// use axum_users_runtime::{Field, FieldKind, SqliteStore};
+    ///
+    /// # tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(async {
+    /// const FIELDS: &[Field] = &[Field::optional("display_name", FieldKind::Text)];
+    /// let store = SqliteStore::connect("sqlite::memory:").await.unwrap();
+    /// let store = store.with_fields(FIELDS).await.unwrap();
+    /// # });
+    /// ```
     pub async fn with_fields(mut self, fields: &'static [Field]) -> Result<Self, StoreError> {
+        let definitions = column_definitions::<Sqlite>(fields)?;
+        let pool = &self.tables.pool;
         let existing: Vec<String> =
             sqlx::query_scalar(r#"SELECT name FROM pragma_table_info('user')"#)
-                .fetch_all(&self.pool)
+                .fetch_all(pool)
                 .await
                 .map_err(StoreError::new)?;
         let mut added = false;
-        for field in fields {
-            if !Field::is_valid_name(field.name) {
-                return Err(StoreError::new(format!(
-                    "invalid custom field name {:?}",
-                    field.name
-                )));
-            }
-            if existing.iter().any(|c| c == field.name) {
+        for (name, definition) in definitions {
+            if existing.iter().any(|c| c == name) {
                 continue;
             }
             added = true;
-            let (sql_type, default) = match field.kind {
-                FieldKind::Text => ("TEXT", "''"),
-                FieldKind::Integer => ("BIGINT", "0"),
-                FieldKind::Float => ("REAL", "0"),
-                FieldKind::Boolean => ("BOOLEAN", "0"),
-            };
-            let constraint = if field.nullable {
-                String::new()
-            } else {
-                format!(" NOT NULL DEFAULT {default}")
-            };
-            sqlx::query(&format!(
-                r#"ALTER TABLE "user" ADD COLUMN "{}" {sql_type}{constraint}"#,
-                field.name
-            ))
-            .execute(&self.pool)
-            .await
-            .map_err(StoreError::new)?;
+            sqlx::query(&format!(r#"ALTER TABLE "user" ADD COLUMN {definition}"#))
+                .execute(pool)
+                .await
+                .map_err(StoreError::new)?;
         }
-        if added && self.pool.options().get_max_connections() > 1 {
+        if added && pool.options().get_max_connections() > 1 {
             // Pooled connections opened before the ALTER keep the old schema, and SQLite reads
             // a double-quoted unknown column as a string literal: start over with fresh ones.
-            let options = self.pool.connect_options().as_ref().clone();
+            let options = pool.connect_options().as_ref().clone();
             let fresh = SqlitePoolOptions::new()
                 .acquire_timeout(Duration::from_secs(5))
-                .max_connections(self.pool.options().get_max_connections())
+                .max_connections(pool.options().get_max_connections())
                 .connect_with(options)
                 .await
                 .map_err(StoreError::new)?;
-            self.pool.close().await;
-            self.pool = fresh;
+            pool.close().await;
+            self.tables.pool = fresh;
         }
-        self.fields = fields;
-        let mut columns = BASE_COLUMNS.to_owned();
-        for field in fields {
-            columns.push_str(&format!(r#", "{}""#, field.name));
-        }
-        self.columns = columns.into();
+        self.tables.set_fields(fields);
         Ok(self)
     }
 
     /// The underlying pool.
     pub fn pool(&self) -> &SqlitePool {
-        &self.pool
+        &self.tables.pool
     }
 }
 
-fn decode(row: SqliteRow, fields: &[Field]) -> Result<User, StoreError> {
-    let id: String = row.try_get("id").map_err(StoreError::new)?;
-    let mut extra = Map::new();
-    for field in fields {
-        let name = field.name;
-        let value = match field.kind {
-            FieldKind::Text => json!(row
-                .try_get::<Option<String>, _>(name)
-                .map_err(StoreError::new)?),
-            FieldKind::Integer => json!(row
-                .try_get::<Option<i64>, _>(name)
-                .map_err(StoreError::new)?),
-            FieldKind::Float => json!(row
-                .try_get::<Option<f64>, _>(name)
-                .map_err(StoreError::new)?),
-            FieldKind::Boolean => json!(row
-                .try_get::<Option<bool>, _>(name)
-                .map_err(StoreError::new)?),
-        };
-        extra.insert(name.to_owned(), value);
-    }
-    Ok(User {
-        fields: extra,
-        id: Uuid::parse_str(&id).map_err(StoreError::new)?,
-        email: row.try_get("email").map_err(StoreError::new)?,
-        hashed_password: row.try_get("hashed_password").map_err(StoreError::new)?,
-        is_active: row.try_get("is_active").map_err(StoreError::new)?,
-        is_superuser: row.try_get("is_superuser").map_err(StoreError::new)?,
-        is_verified: row.try_get("is_verified").map_err(StoreError::new)?,
-    })
-}
-
-type SqliteQuery<'q> = sqlx::query::Query<'q, sqlx::Sqlite, sqlx::sqlite::SqliteArguments<'q>>;
-
-/// Binds the custom fields of `user`, in declared order.
-fn bind_fields<'q>(mut query: SqliteQuery<'q>, fields: &[Field], user: &User) -> SqliteQuery<'q> {
-    for field in fields {
-        let value = user.fields.get(field.name).unwrap_or(&Value::Null);
-        query = match field.kind {
-            FieldKind::Text => query.bind(value.as_str().map(str::to_owned)),
-            FieldKind::Integer => query.bind(value.as_i64()),
-            FieldKind::Float => query.bind(value.as_f64()),
-            FieldKind::Boolean => query.bind(value.as_bool()),
-        };
-    }
-    query
-}
-
-fn write_error(err: sqlx::Error) -> CreateError {
-    match &err {
-        sqlx::Error::Database(db) if db.is_unique_violation() => CreateError::AlreadyExists,
-        _ => CreateError::Store(StoreError::new(err)),
-    }
-}
-
-#[async_trait]
-impl UserStore for SqliteStore {
-    async fn get(&self, id: Uuid) -> Result<Option<User>, StoreError> {
-        let columns = &self.columns;
-        sqlx::query(&format!(r#"SELECT {columns} FROM "user" WHERE id = ?"#))
-            .bind(id.hyphenated().to_string())
-            .fetch_optional(&self.pool)
-            .await
-            .map_err(StoreError::new)?
-            .map(|row| decode(row, self.fields))
-            .transpose()
-    }
-
-    async fn get_by_email(&self, email: &str) -> Result<Option<User>, StoreError> {
-        let columns = &self.columns;
-        sqlx::query(&format!(
-            r#"SELECT {columns} FROM "user" WHERE lower(email) = lower(?) LIMIT 1"#
-        ))
-        .bind(email)
-        .fetch_optional(&self.pool)
-        .await
-        .map_err(StoreError::new)?
-        .map(|row| decode(row, self.fields))
-        .transpose()
-    }
-
-    async fn create(&self, user: User) -> Result<User, CreateError> {
-        // The unique index on lower(email) decides races; the NOT EXISTS covers databases where
-        // that index could not be built.
-        let placeholders = ", ?".repeat(self.fields.len());
-        let sql = format!(
-            r#"INSERT INTO "user" ({}) SELECT ?, ?, ?, ?, ?, ?{placeholders}
-               WHERE NOT EXISTS (SELECT 1 FROM "user" WHERE lower(email) = lower(?))"#,
-            self.columns
-        );
-        let query = sqlx::query(&sql)
-            .bind(user.id.hyphenated().to_string())
-            .bind(&user.email)
-            .bind(&user.hashed_password)
-            .bind(user.is_active)
-            .bind(user.is_superuser)
-            .bind(user.is_verified);
-        let result = bind_fields(query, self.fields, &user)
-            .bind(&user.email)
-            .execute(&self.pool)
-            .await
-            .map_err(write_error)?;
-        if result.rows_affected() == 0 {
-            return Err(CreateError::AlreadyExists);
-        }
-        Ok(user)
-    }
-
-    async fn update(&self, user: &User) -> Result<bool, CreateError> {
-        let assignments: String = self
-            .fields
-            .iter()
-            .map(|f| format!(r#", "{}" = ?"#, f.name))
-            .collect();
-        let sql = format!(
-            r#"UPDATE "user" SET email = ?, hashed_password = ?, is_active = ?, is_superuser = ?, is_verified = ?{assignments}
-               WHERE id = ? AND NOT EXISTS (SELECT 1 FROM "user" WHERE lower(email) = lower(?) AND id <> ?)"#
-        );
-        let query = sqlx::query(&sql)
-            .bind(&user.email)
-            .bind(&user.hashed_password)
-            .bind(user.is_active)
-            .bind(user.is_superuser)
-            .bind(user.is_verified);
-        let result = bind_fields(query, self.fields, user)
-            .bind(user.id.hyphenated().to_string())
-            .bind(&user.email)
-            .bind(user.id.hyphenated().to_string())
-            .execute(&self.pool)
-            .await
-            .map_err(write_error)?;
-        if result.rows_affected() == 1 {
-            return Ok(true);
-        }
-        // Either no such user, or the e-mail belongs to someone else.
-        match self.get(user.id).await? {
-            None => Ok(false),
-            Some(_) => Err(CreateError::AlreadyExists),
-        }
-    }
-
-    async fn delete(&self, id: Uuid) -> Result<bool, StoreError> {
-        let result = sqlx::query(r#"DELETE FROM "user" WHERE id = ?"#)
-            .bind(id.hyphenated().to_string())
-            .execute(&self.pool)
-            .await
-            .map_err(StoreError::new)?;
-        Ok(result.rows_affected() == 1)
-    }
-}
+sql_store_impls!(SqliteStore);
