@@ -6,6 +6,11 @@
 //!
 //! Every check runs twice: on a copy of the SQLite file and on the dump loaded into a fresh
 //! PostgreSQL schema (skipped locally when PostgreSQL is unreachable, failing under CI).
+//!
+//! On demand, fastapi-users itself reads back the `accesstoken` rows axum-users writes: set
+//! `FASTAPI_USERS_PYTHON` to the interpreter of a venv with fastapi-users (see the docstring of
+//! `make_db_fixtures.py`), e.g. `FASTAPI_USERS_PYTHON=/tmp/fu-db/bin/python cargo test --test
+//! fastapi_users_db`. Without it, that one step is left out (CI does not install fastapi-users).
 
 mod common;
 
@@ -77,7 +82,14 @@ struct Served {
     /// Column/constraint/index snapshots before and after the store connected.
     schema_before: Schema,
     schema_after: Schema,
+    /// Where the database is, for fastapi-users' read-back.
+    location: Location,
     _dir: Option<tempfile::TempDir>,
+}
+
+enum Location {
+    Sqlite(PathBuf),
+    Pg { server_url: String, schema: String },
 }
 
 #[derive(Debug, PartialEq)]
@@ -86,7 +98,7 @@ struct Schema {
     columns: Vec<String>,
     /// Keys and foreign keys: must not change.
     constraints: Vec<String>,
-    /// Indexes: the fixture's must all remain.
+    /// Indexes: the fixture's must all remain, and only `ix_user_email_lower` may be added.
     indexes: Vec<String>,
 }
 
@@ -139,6 +151,7 @@ impl Served {
             fixture: all["sqlite"].clone(),
             schema_before,
             schema_after,
+            location: Location::Sqlite(path),
             _dir: Some(dir),
         }
     }
@@ -168,6 +181,10 @@ impl Served {
             fixture: all["postgres"].clone(),
             schema_before,
             schema_after,
+            location: Location::Pg {
+                server_url: pg.server_url.clone(),
+                schema: pg.schema.clone(),
+            },
             _dir: None,
         })
     }
@@ -222,6 +239,37 @@ impl Served {
     async fn get(&self, path: &str, token: &str) -> (StatusCode, Value) {
         let (status, _, body) = send(&self.app, get_bearer(path, token)).await;
         (status, body)
+    }
+
+    /// fastapi-users' own `DatabaseStrategy.read_token` on `token` (`make_db_fixtures.py
+    /// read-back`): its user as `{"id", "email"}`, or `null`. `None` when `FASTAPI_USERS_PYTHON`
+    /// is not set.
+    fn fastapi_users_reads(&self, token: &str) -> Option<Value> {
+        let python = std::env::var_os("FASTAPI_USERS_PYTHON")?;
+        let mut command = std::process::Command::new(python);
+        command
+            .arg(fixture("make_db_fixtures.py"))
+            .args(["read-back", "--token", token, "--url"]);
+        match &self.location {
+            Location::Sqlite(path) => {
+                command.arg(format!("sqlite+aiosqlite:///{}", path.display()));
+            }
+            Location::Pg { server_url, schema } => {
+                let rest = server_url
+                    .split_once("://")
+                    .map_or(server_url.as_str(), |(_, rest)| rest);
+                command
+                    .arg(format!("postgresql+asyncpg://{rest}"))
+                    .args(["--schema", schema]);
+            }
+        }
+        let output = command.output().expect("run FASTAPI_USERS_PYTHON");
+        assert!(
+            output.status.success(),
+            "fastapi-users read-back failed: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        Some(serde_json::from_slice(&output.stdout).expect("JSON from read-back"))
     }
 
     /// Every `accesstoken` row is made `seconds` old (the fixture's rows are as old as the
@@ -498,6 +546,21 @@ async fn schema_is_left_as_it_is(db: Served) {
             after.indexes
         );
     }
+    // The one addition: a unique index on lower(email), for case-insensitive uniqueness (an
+    // index, not a column or type change; fastapi-users' SQL keeps working).
+    let added: Vec<&String> = after
+        .indexes
+        .iter()
+        .filter(|index| !before.indexes.contains(index))
+        .collect();
+    assert!(
+        added.len() <= 1
+            && added.iter().all(|index| {
+                index.starts_with("ix_user_email_lower CREATE UNIQUE INDEX ")
+                    && index.contains("lower(")
+            }),
+        "indexes added: {added:?}"
+    );
     // fastapi-users' layout, as the fixture has it.
     let columns = after.columns.join("\n");
     let constraints = after.constraints.join("\n");
@@ -867,10 +930,20 @@ async fn tokens_written_have_fastapi_users_shape(db: Served) {
         (StatusCode::OK, json!({"email": db.email("admin")}))
     );
     assert_eq!(db.raw.tokens_of(db.id("admin")).await, 2);
+    // fastapi-users reads our row (on demand: FASTAPI_USERS_PYTHON).
+    if let Some(theirs) = db.fastapi_users_reads(token) {
+        assert_eq!(
+            theirs,
+            json!({"id": db.id("admin").to_string(), "email": db.email("admin")})
+        );
+    }
 
     // Our row ages by created_at like fastapi-users' rows.
     db.age_token(token, LIFETIME + 60).await;
     assert_eq!(db.get("/db", token).await.0, StatusCode::UNAUTHORIZED);
+    if let Some(theirs) = db.fastapi_users_reads(token) {
+        assert_eq!(theirs, Value::Null, "stale for fastapi-users too");
+    }
 }
 
 async fn deleting_a_user_cascades_its_tokens(db: Served) {
