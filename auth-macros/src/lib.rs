@@ -31,6 +31,7 @@ use proc_macro::TokenStream;
 /// |---|---|---|---|
 /// | `name` | all | string: letters, digits, `-._~`, at most 32 bytes | the kind (`"jwt"`, `"cookie"`) |
 /// | `lifetime` | all | integer, seconds, at least 1 | `3600` |
+/// | `strategy` | all | `jwt`, `database` or `redis` (ident or string) | `jwt` |
 /// | `cookie_name` | cookie | string, an RFC 6265 token | `"fastapiusersauth"` |
 /// | `path` | cookie | string starting with `/` | `"/"` |
 /// | `domain` | cookie | string | none (host-only cookie) |

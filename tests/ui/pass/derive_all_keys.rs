@@ -1,5 +1,5 @@
 use axum_users::prelude::*;
-use axum_users::{BackendKind, SameSite};
+use axum_users::{BackendKind, SameSite, Strategy};
 
 #[derive(AuthConfig)]
 #[backend(
@@ -11,19 +11,22 @@ use axum_users::{BackendKind, SameSite};
     domain = "example.com",
     secure = true,
     http_only = false,
-    same_site = None
+    same_site = None,
+    strategy = redis
 )]
-#[backend(cookie, name = "web2", same_site = "Strict", secure = false)]
-#[backend(jwt, lifetime = 86400, name = "api.v1_x~y")]
+#[backend(cookie, name = "web2", same_site = "Strict", secure = false, strategy = "Database")]
+#[backend(jwt, lifetime = 86400, name = "api.v1_x~y", strategy = jwt)]
+#[backend(jwt, name = "opaque", strategy = database)]
 struct Auth;
 
 fn main() {
-    assert_eq!(Auth::BACKENDS.len(), 3);
+    assert_eq!(Auth::BACKENDS.len(), 4);
 
     let web = &Auth::BACKENDS[0];
     assert_eq!(web.name, "web");
     assert_eq!(web.kind, BackendKind::Cookie);
     assert_eq!(web.lifetime, 60);
+    assert_eq!(web.strategy, Strategy::Redis);
     assert_eq!(web.cookie.name, "__Host-session");
     assert_eq!(web.cookie.path, "/app");
     assert_eq!(web.cookie.domain, Some("example.com"));
@@ -36,11 +39,17 @@ fn main() {
     assert_eq!(web2.cookie.same_site, SameSite::Strict);
     assert!(!web2.cookie.secure);
     assert!(web2.cookie.http_only);
+    assert_eq!(web2.strategy, Strategy::Database);
 
     let api = &Auth::BACKENDS[2];
     assert_eq!(api.name, "api.v1_x~y");
     assert_eq!(api.kind, BackendKind::Jwt);
     assert_eq!(api.lifetime, 86400);
+    assert_eq!(api.strategy, Strategy::Jwt);
+
+    let opaque = &Auth::BACKENDS[3];
+    assert_eq!(opaque.kind, BackendKind::Jwt);
+    assert_eq!(opaque.strategy, Strategy::Database);
 
     let _router: axum::Router<AuthState> = Auth::router();
 }

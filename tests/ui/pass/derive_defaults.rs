@@ -16,6 +16,7 @@ fn main() {
     assert_eq!(Auth::BACKENDS[0].name, "jwt");
     assert_eq!(Auth::BACKENDS[0].kind, BackendKind::Jwt);
     assert_eq!(Auth::BACKENDS[0].lifetime, 3600);
+    assert_eq!(Auth::BACKENDS[0].strategy, axum_users::Strategy::Jwt);
     assert_eq!(Auth::BACKENDS[1].name, "cookie");
     assert_eq!(Auth::BACKENDS[1].kind, BackendKind::Cookie);
     assert_eq!(Auth::BACKENDS[1].lifetime, 3600);
