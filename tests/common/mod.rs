@@ -1,6 +1,7 @@
 //! Shared helpers of the integration tests: apps, requests, logins and a hand-made HS256 minter.
 #![allow(dead_code)]
 
+pub mod proxy;
 pub mod services;
 
 use std::time::{SystemTime, UNIX_EPOCH};
