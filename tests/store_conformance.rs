@@ -671,17 +671,39 @@ async fn pg_unresponsive_server_fails_in_bounded_time() {
         }
     });
     let url = format!("postgres://postgres@{addr}/test");
-    let options = PgStoreOptions::new().acquire_timeout(Duration::from_secs(1));
+    // The defaults: 3 s to get a connection.
+    let started = Instant::now();
+    let result = tokio::time::timeout(Duration::from_secs(15), PgStore::connect(&url))
+        .await
+        .expect("PgStore::connect hung on a server that never answers");
+    let err: StoreError = result.expect_err("connected to a silent server");
+    assert!(started.elapsed() < Duration::from_secs(6), "{err}");
+    // Shorter, by the options.
+    let options = PgStoreOptions::new().acquire_timeout(Duration::from_millis(500));
     let started = Instant::now();
     let result = tokio::time::timeout(
         Duration::from_secs(15),
         PgStore::connect_with(&url, options),
     )
     .await
-    .expect("PgStore::connect hung on a server that never answers");
-    let err: StoreError = result.expect_err("connected to a silent server");
-    assert!(started.elapsed() < Duration::from_secs(5), "{err}");
+    .expect("PgStore::connect_with hung on a server that never answers");
+    assert!(result.is_err());
+    assert!(started.elapsed() < Duration::from_secs(3));
     silent.abort();
+}
+
+/// Nobody listening: an error at once.
+#[tokio::test]
+async fn pg_refused_connection_is_a_store_error() {
+    let port = {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        listener.local_addr().unwrap().port()
+    };
+    let url = format!("postgres://postgres@127.0.0.1:{port}/test");
+    let result = tokio::time::timeout(Duration::from_secs(15), PgStore::connect(&url))
+        .await
+        .expect("PgStore::connect hung on a closed port");
+    assert!(result.is_err());
 }
 
 /// An operation the server does not answer (here: blocked by a lock) fails after the

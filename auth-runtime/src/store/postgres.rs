@@ -216,6 +216,18 @@ impl PgStore {
     }
 
     /// How long any operation may take before it fails with a [`StoreError`] (default 5 s).
+    ///
+    /// ```no_run
+    /// use std::time::Duration;
+    /// use axum_users_runtime::PgStore;
+    ///
+    /// # async fn run() -> Result<(), axum_users_runtime::StoreError> {
+    /// let store = PgStore::connect("postgres://postgres@127.0.0.1/app")
+    ///     .await?
+    ///     .with_operation_timeout(Duration::from_secs(2));
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn with_operation_timeout(mut self, timeout: Duration) -> Self {
         self.tables.timeout = timeout;
         self
