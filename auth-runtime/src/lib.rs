@@ -41,6 +41,8 @@ pub use store::{PgStore, PgStoreOptions};
 pub use tokens::{
     generate_token, is_plausible_token, MemoryTokenStore, TokenStore, MAX_OPAQUE_TOKEN_LEN,
 };
+#[cfg(feature = "redis")]
+pub use tokens::{RedisTokenStore, DEFAULT_REDIS_KEY_PREFIX, DEFAULT_REDIS_TIMEOUT};
 pub use user::User;
 
 pub use async_trait::async_trait;

@@ -13,7 +13,12 @@ use uuid::Uuid;
 
 use crate::error::StoreError;
 
+#[cfg(feature = "redis")]
+mod redis;
 mod session;
+
+#[cfg(feature = "redis")]
+pub use self::redis::{RedisTokenStore, DEFAULT_REDIS_KEY_PREFIX, DEFAULT_REDIS_TIMEOUT};
 
 /// The longest opaque token looked up in a store; longer credentials are refused without a
 /// round trip (fastapi-users' tokens are 43 characters).
