@@ -617,6 +617,14 @@ async fn pg_existing_fastapi_users_schema_with_case_duplicates() {
         r#"CREATE UNIQUE INDEX ix_user_email ON "user" (email)"#,
         r#"INSERT INTO "user" VALUES (gen_random_uuid(), 'dup@example.com', 'h', true, false, false),
            (gen_random_uuid(), 'DUP@example.com', 'h', true, false, false)"#,
+        r#"CREATE TABLE accesstoken (user_id UUID NOT NULL, token VARCHAR(43) NOT NULL,
+           created_at TIMESTAMP WITH TIME ZONE NOT NULL, PRIMARY KEY (token),
+           FOREIGN KEY(user_id) REFERENCES "user" (id) ON DELETE cascade)"#,
+        "CREATE INDEX ix_accesstoken_created_at ON accesstoken (created_at)",
+        // A token fastapi-users wrote ten minutes ago, from a client in another time zone.
+        r#"INSERT INTO accesstoken SELECT id, 'python-token',
+           (((now() - interval '10 minutes') AT TIME ZONE 'Asia/Tokyo') || '+09')::timestamptz
+           FROM "user" WHERE email = 'dup@example.com'"#,
     ] {
         sqlx::query(statement).execute(&pg.pool).await.unwrap();
     }
@@ -627,6 +635,10 @@ async fn pg_existing_fastapi_users_schema_with_case_duplicates() {
         .unwrap()
         .is_some());
     assert!(already_exists(store.create(user("dUP@example.com")).await));
+    let owner = store.read("python-token", 3600).await.unwrap().expect("its token");
+    assert_eq!(store.read("python-token", 300).await.unwrap(), None);
+    assert!(store.delete(owner).await.unwrap());
+    assert_eq!(store.read("python-token", 3600).await.unwrap(), None);
     let lower_index: i64 = sqlx::query_scalar(
         "SELECT count(*) FROM pg_indexes WHERE schemaname = current_schema() \
          AND indexname = 'ix_user_email_lower'",

@@ -151,12 +151,14 @@ impl PgStoreOptions {
 /// back.
 ///
 /// ```no_run
-/// use axum_users_runtime::{PgStore, User, UserStore};
+/// use axum_users_runtime::{PgStore, TokenStore, User, UserStore};
 ///
 /// # async fn run() -> Result<(), Box<dyn std::error::Error>> {
 /// let store = PgStore::connect("postgres://postgres@127.0.0.1:5432/app").await?;
-/// store.create(User::new("a@example.com", "hash")).await?;
+/// let user = store.create(User::new("a@example.com", "hash")).await?;
 /// assert!(store.get_by_email("A@Example.com").await?.is_some());
+/// store.write("opaque-token", user.id, 3600).await?;
+/// assert_eq!(store.read("opaque-token", 3600).await?, Some(user.id));
 /// # Ok(())
 /// # }
 /// ```

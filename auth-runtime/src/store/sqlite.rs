@@ -60,20 +60,23 @@ impl Dialect for Sqlite {
     );
 }
 
-/// The embedded default [`UserStore`]: SQLite through sqlx, in fastapi-users' table layout
-/// (table `user`, `id` CHAR(36), unique index `ix_user_email`), so a database written by
-/// fastapi-users' SQLAlchemy adapter is served as it is.
+/// The embedded default [`UserStore`](crate::UserStore): SQLite through sqlx, in
+/// fastapi-users' table layout (table `user`, `id` CHAR(36), unique index `ix_user_email`), so
+/// a database written by fastapi-users' SQLAlchemy adapter is served as it is.
 ///
 /// It is also the [`TokenStore`](crate::TokenStore) of the `database` strategy: table
 /// `accesstoken` (created at connect), whose rows fastapi-users itself may have written.
 ///
 /// ```
-/// use axum_users_runtime::{SqliteStore, User, UserStore};
+/// use axum_users_runtime::{SqliteStore, TokenStore, User, UserStore};
 ///
 /// # tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(async {
 /// let store = SqliteStore::connect("sqlite::memory:").await.unwrap();
-/// store.create(User::new("a@example.com", "hash")).await.unwrap();
+/// let user = store.create(User::new("a@example.com", "hash")).await.unwrap();
 /// assert!(store.get_by_email("A@Example.com").await.unwrap().is_some());
+///
+/// store.write("opaque-token", user.id, 3600).await.unwrap();
+/// assert_eq!(store.read("opaque-token", 3600).await.unwrap(), Some(user.id));
 /// # });
 /// ```
 #[derive(Clone, Debug)]
