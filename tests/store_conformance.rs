@@ -635,7 +635,11 @@ async fn pg_existing_fastapi_users_schema_with_case_duplicates() {
         .unwrap()
         .is_some());
     assert!(already_exists(store.create(user("dUP@example.com")).await));
-    let owner = store.read("python-token", 3600).await.unwrap().expect("its token");
+    let owner = store
+        .read("python-token", 3600)
+        .await
+        .unwrap()
+        .expect("its token");
     assert_eq!(store.read("python-token", 300).await.unwrap(), None);
     assert!(store.delete(owner).await.unwrap());
     assert_eq!(store.read("python-token", 3600).await.unwrap(), None);
