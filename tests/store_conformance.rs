@@ -8,11 +8,11 @@
 mod services;
 
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use axum_users::{
-    CreateError, Field, FieldKind, MemoryStore, MemoryTokenStore, PgStore, PgStoreOptions,
-    SqliteStore, StoreError, TokenStore, User, UserStore,
+    CreateError, Field, FieldKind, MemoryStore, MemoryTokenStore, SqliteStore, TokenStore, User,
+    UserStore,
 };
 use serde_json::json;
 use sqlx::{PgPool, SqlitePool};
@@ -20,6 +20,7 @@ use uuid::Uuid;
 
 /// Where a store keeps its rows, for the checks that look at them directly.
 #[derive(Clone)]
+#[cfg_attr(not(feature = "postgres"), allow(dead_code))]
 enum Backing {
     Memory,
     Sqlite(SqlitePool),
@@ -497,266 +498,273 @@ async fn sqlite_fastapi_users_database_gets_tokens() {
 }
 
 // ---------------------------------------------------------------------------------------------
-// PostgreSQL
+// PostgreSQL (skipped when it is unreachable, failing under CI)
 
-#[tokio::test]
-async fn pg_user_store() {
-    let Some(pg) = services::postgres().await else {
-        return;
-    };
-    let store = PgStore::connect(&pg.url).await.unwrap();
-    user_store_suite(Arc::new(store), Backing::Pg(pg.pool.clone())).await;
-}
+#[cfg(feature = "postgres")]
+mod pg {
+    use super::*;
+    use axum_users::{PgStore, PgStoreOptions, StoreError};
+    use std::time::Instant;
 
-#[tokio::test]
-async fn pg_token_store() {
-    let Some(pg) = services::postgres().await else {
-        return;
-    };
-    let store = PgStore::connect(&pg.url).await.unwrap();
-    token_store_suite(&store, &store, Backing::Pg(pg.pool.clone())).await;
-}
-
-#[tokio::test]
-async fn pg_custom_fields() {
-    let Some(pg) = services::postgres().await else {
-        return;
-    };
-    let before = PgStore::connect(&pg.url).await.unwrap();
-    let old = before.create(user("old@example.com")).await.unwrap();
-    let after = before.with_fields(FIELDS).await.unwrap();
-    custom_fields_suite(old, &after).await;
-    let again = PgStore::connect(&pg.url)
-        .await
-        .unwrap()
-        .with_fields(FIELDS)
-        .await
-        .unwrap();
-    assert!(again
-        .get_by_email("fields@example.com")
-        .await
-        .unwrap()
-        .is_some());
-}
-
-/// The tables are what fastapi-users' SQLAlchemy adapter creates on PostgreSQL.
-#[tokio::test]
-async fn pg_layout_is_fastapi_users() {
-    let Some(pg) = services::postgres().await else {
-        return;
-    };
-    PgStore::connect(&pg.url).await.unwrap();
-    let columns: Vec<(String, String, String, Option<i32>)> = sqlx::query_as(
-        "SELECT table_name::text, column_name::text, data_type::text, character_maximum_length \
-         FROM information_schema.columns WHERE table_schema = current_schema() \
-         ORDER BY table_name, ordinal_position",
-    )
-    .fetch_all(&pg.pool)
-    .await
-    .unwrap();
-    let columns: Vec<_> = columns
-        .iter()
-        .map(|(t, c, d, l)| {
-            format!(
-                "{t}.{c} {d}{}",
-                l.map(|l| format!("({l})")).unwrap_or_default()
-            )
-        })
-        .collect();
-    assert_eq!(
-        columns,
-        [
-            "accesstoken.user_id uuid",
-            "accesstoken.token character varying(43)",
-            "accesstoken.created_at timestamp with time zone",
-            "user.id uuid",
-            "user.email character varying(320)",
-            "user.hashed_password character varying(1024)",
-            "user.is_active boolean",
-            "user.is_superuser boolean",
-            "user.is_verified boolean",
-        ]
-    );
-    let indexes: Vec<String> = sqlx::query_scalar(
-        "SELECT indexname::text FROM pg_indexes WHERE schemaname = current_schema() ORDER BY 1",
-    )
-    .fetch_all(&pg.pool)
-    .await
-    .unwrap();
-    assert_eq!(
-        indexes,
-        [
-            "accesstoken_pkey",
-            "ix_accesstoken_created_at",
-            "ix_user_email",
-            "ix_user_email_lower",
-            "user_pkey",
-        ]
-    );
-    let delete_rule: String = sqlx::query_scalar(
-        "SELECT delete_rule::text FROM information_schema.referential_constraints \
-         WHERE constraint_schema = current_schema()",
-    )
-    .fetch_one(&pg.pool)
-    .await
-    .unwrap();
-    assert_eq!(delete_rule, "CASCADE");
-}
-
-/// A schema fastapi-users made, holding two addresses differing only in case: the store
-/// starts (without the case-insensitive index) and still refuses a third variant.
-#[tokio::test]
-async fn pg_existing_fastapi_users_schema_with_case_duplicates() {
-    let Some(pg) = services::postgres().await else {
-        return;
-    };
-    for statement in [
-        r#"CREATE TABLE "user" (id UUID NOT NULL, email VARCHAR(320) NOT NULL,
-           hashed_password VARCHAR(1024) NOT NULL, is_active BOOLEAN NOT NULL,
-           is_superuser BOOLEAN NOT NULL, is_verified BOOLEAN NOT NULL, PRIMARY KEY (id))"#,
-        r#"CREATE UNIQUE INDEX ix_user_email ON "user" (email)"#,
-        r#"INSERT INTO "user" VALUES (gen_random_uuid(), 'dup@example.com', 'h', true, false, false),
-           (gen_random_uuid(), 'DUP@example.com', 'h', true, false, false)"#,
-        r#"CREATE TABLE accesstoken (user_id UUID NOT NULL, token VARCHAR(43) NOT NULL,
-           created_at TIMESTAMP WITH TIME ZONE NOT NULL, PRIMARY KEY (token),
-           FOREIGN KEY(user_id) REFERENCES "user" (id) ON DELETE cascade)"#,
-        "CREATE INDEX ix_accesstoken_created_at ON accesstoken (created_at)",
-        // A token fastapi-users wrote ten minutes ago, from a client in another time zone.
-        r#"INSERT INTO accesstoken SELECT id, 'python-token',
-           (((now() - interval '10 minutes') AT TIME ZONE 'Asia/Tokyo') || '+09')::timestamptz
-           FROM "user" WHERE email = 'dup@example.com'"#,
-    ] {
-        sqlx::query(statement).execute(&pg.pool).await.unwrap();
+    #[tokio::test]
+    async fn pg_user_store() {
+        let Some(pg) = services::postgres().await else {
+            return;
+        };
+        let store = PgStore::connect(&pg.url).await.unwrap();
+        user_store_suite(Arc::new(store), Backing::Pg(pg.pool.clone())).await;
     }
-    let store = PgStore::connect(&pg.url).await.unwrap();
-    assert!(store
-        .get_by_email("Dup@Example.com")
-        .await
-        .unwrap()
-        .is_some());
-    assert!(already_exists(store.create(user("dUP@example.com")).await));
-    let owner = store
-        .read("python-token", 3600)
-        .await
-        .unwrap()
-        .expect("its token");
-    assert_eq!(store.read("python-token", 300).await.unwrap(), None);
-    assert!(store.delete(owner).await.unwrap());
-    assert_eq!(store.read("python-token", 3600).await.unwrap(), None);
-    let lower_index: i64 = sqlx::query_scalar(
-        "SELECT count(*) FROM pg_indexes WHERE schemaname = current_schema() \
-         AND indexname = 'ix_user_email_lower'",
-    )
-    .fetch_one(&pg.pool)
-    .await
-    .unwrap();
-    assert_eq!(lower_index, 0);
-}
 
-/// Several processes starting at once on an empty schema all migrate it.
-#[tokio::test]
-async fn pg_concurrent_connects_on_one_schema() {
-    let Some(pg) = services::postgres().await else {
-        return;
-    };
-    let connects: Vec<_> = (0..4)
-        .map(|_| {
-            let url = pg.url.clone();
-            tokio::spawn(async move { PgStore::connect(&url).await?.with_fields(FIELDS).await })
-        })
-        .collect();
-    for connect in connects {
-        let store = connect.await.unwrap().expect("a concurrent connect");
-        assert!(store
-            .get_by_email("nobody@example.com")
+    #[tokio::test]
+    async fn pg_token_store() {
+        let Some(pg) = services::postgres().await else {
+            return;
+        };
+        let store = PgStore::connect(&pg.url).await.unwrap();
+        token_store_suite(&store, &store, Backing::Pg(pg.pool.clone())).await;
+    }
+
+    #[tokio::test]
+    async fn pg_custom_fields() {
+        let Some(pg) = services::postgres().await else {
+            return;
+        };
+        let before = PgStore::connect(&pg.url).await.unwrap();
+        let old = before.create(user("old@example.com")).await.unwrap();
+        let after = before.with_fields(FIELDS).await.unwrap();
+        custom_fields_suite(old, &after).await;
+        let again = PgStore::connect(&pg.url)
             .await
             .unwrap()
-            .is_none());
+            .with_fields(FIELDS)
+            .await
+            .unwrap();
+        assert!(again
+            .get_by_email("fields@example.com")
+            .await
+            .unwrap()
+            .is_some());
     }
-}
 
-/// A server that accepts connections and never answers: an error in bounded time, no hang.
-#[tokio::test]
-async fn pg_unresponsive_server_fails_in_bounded_time() {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    let silent = tokio::spawn(async move {
-        let mut held = Vec::new();
-        while let Ok((socket, _)) = listener.accept().await {
-            held.push(socket);
-        }
-    });
-    let url = format!("postgres://postgres@{addr}/test");
-    // The defaults: 3 s to get a connection.
-    let started = Instant::now();
-    let result = tokio::time::timeout(Duration::from_secs(15), PgStore::connect(&url))
-        .await
-        .expect("PgStore::connect hung on a server that never answers");
-    let err: StoreError = result.expect_err("connected to a silent server");
-    assert!(started.elapsed() < Duration::from_secs(6), "{err}");
-    // Shorter, by the options.
-    let options = PgStoreOptions::new().acquire_timeout(Duration::from_millis(500));
-    let started = Instant::now();
-    let result = tokio::time::timeout(
-        Duration::from_secs(15),
-        PgStore::connect_with(&url, options),
-    )
-    .await
-    .expect("PgStore::connect_with hung on a server that never answers");
-    assert!(result.is_err());
-    assert!(started.elapsed() < Duration::from_secs(3));
-    silent.abort();
-}
-
-/// Nobody listening: an error at once.
-#[tokio::test]
-async fn pg_refused_connection_is_a_store_error() {
-    let port = {
-        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        listener.local_addr().unwrap().port()
-    };
-    let url = format!("postgres://postgres@127.0.0.1:{port}/test");
-    let result = tokio::time::timeout(Duration::from_secs(15), PgStore::connect(&url))
-        .await
-        .expect("PgStore::connect hung on a closed port");
-    assert!(result.is_err());
-}
-
-/// An operation the server does not answer (here: blocked by a lock) fails after the
-/// operation timeout; once the server answers again, the same store works.
-#[tokio::test]
-async fn pg_operation_timeout_and_recovery() {
-    let Some(pg) = services::postgres().await else {
-        return;
-    };
-    let store = PgStore::connect(&pg.url)
-        .await
-        .unwrap()
-        .with_operation_timeout(Duration::from_millis(500));
-    let owner = store.create(user("locked@example.com")).await.unwrap();
-
-    let mut locker = pg.pool.begin().await.unwrap();
-    sqlx::query(r#"LOCK TABLE "user" IN ACCESS EXCLUSIVE MODE"#)
-        .execute(&mut *locker)
+    /// The tables are what fastapi-users' SQLAlchemy adapter creates on PostgreSQL.
+    #[tokio::test]
+    async fn pg_layout_is_fastapi_users() {
+        let Some(pg) = services::postgres().await else {
+            return;
+        };
+        PgStore::connect(&pg.url).await.unwrap();
+        let columns: Vec<(String, String, String, Option<i32>)> = sqlx::query_as(
+            "SELECT table_name::text, column_name::text, data_type::text, character_maximum_length \
+             FROM information_schema.columns WHERE table_schema = current_schema() \
+             ORDER BY table_name, ordinal_position",
+        )
+        .fetch_all(&pg.pool)
         .await
         .unwrap();
-    let started = Instant::now();
-    let blocked = tokio::time::timeout(Duration::from_secs(10), store.get(owner.id))
+        let columns: Vec<_> = columns
+            .iter()
+            .map(|(t, c, d, l)| {
+                format!(
+                    "{t}.{c} {d}{}",
+                    l.map(|l| format!("({l})")).unwrap_or_default()
+                )
+            })
+            .collect();
+        assert_eq!(
+            columns,
+            [
+                "accesstoken.user_id uuid",
+                "accesstoken.token character varying(43)",
+                "accesstoken.created_at timestamp with time zone",
+                "user.id uuid",
+                "user.email character varying(320)",
+                "user.hashed_password character varying(1024)",
+                "user.is_active boolean",
+                "user.is_superuser boolean",
+                "user.is_verified boolean",
+            ]
+        );
+        let indexes: Vec<String> = sqlx::query_scalar(
+            "SELECT indexname::text FROM pg_indexes WHERE schemaname = current_schema() ORDER BY 1",
+        )
+        .fetch_all(&pg.pool)
+        .await
+        .unwrap();
+        assert_eq!(
+            indexes,
+            [
+                "accesstoken_pkey",
+                "ix_accesstoken_created_at",
+                "ix_user_email",
+                "ix_user_email_lower",
+                "user_pkey",
+            ]
+        );
+        let delete_rule: String = sqlx::query_scalar(
+            "SELECT delete_rule::text FROM information_schema.referential_constraints \
+             WHERE constraint_schema = current_schema()",
+        )
+        .fetch_one(&pg.pool)
+        .await
+        .unwrap();
+        assert_eq!(delete_rule, "CASCADE");
+    }
+
+    /// A schema fastapi-users made, holding two addresses differing only in case: the store
+    /// starts (without the case-insensitive index) and still refuses a third variant.
+    #[tokio::test]
+    async fn pg_existing_fastapi_users_schema_with_case_duplicates() {
+        let Some(pg) = services::postgres().await else {
+            return;
+        };
+        for statement in [
+            r#"CREATE TABLE "user" (id UUID NOT NULL, email VARCHAR(320) NOT NULL,
+               hashed_password VARCHAR(1024) NOT NULL, is_active BOOLEAN NOT NULL,
+               is_superuser BOOLEAN NOT NULL, is_verified BOOLEAN NOT NULL, PRIMARY KEY (id))"#,
+            r#"CREATE UNIQUE INDEX ix_user_email ON "user" (email)"#,
+            r#"INSERT INTO "user" VALUES (gen_random_uuid(), 'dup@example.com', 'h', true, false, false),
+               (gen_random_uuid(), 'DUP@example.com', 'h', true, false, false)"#,
+            r#"CREATE TABLE accesstoken (user_id UUID NOT NULL, token VARCHAR(43) NOT NULL,
+               created_at TIMESTAMP WITH TIME ZONE NOT NULL, PRIMARY KEY (token),
+               FOREIGN KEY(user_id) REFERENCES "user" (id) ON DELETE cascade)"#,
+            "CREATE INDEX ix_accesstoken_created_at ON accesstoken (created_at)",
+            // A token fastapi-users wrote ten minutes ago, from a client in another time zone.
+            r#"INSERT INTO accesstoken SELECT id, 'python-token',
+               (((now() - interval '10 minutes') AT TIME ZONE 'Asia/Tokyo') || '+09')::timestamptz
+               FROM "user" WHERE email = 'dup@example.com'"#,
+        ] {
+            sqlx::query(statement).execute(&pg.pool).await.unwrap();
+        }
+        let store = PgStore::connect(&pg.url).await.unwrap();
+        assert!(store
+            .get_by_email("Dup@Example.com")
+            .await
+            .unwrap()
+            .is_some());
+        assert!(already_exists(store.create(user("dUP@example.com")).await));
+        let owner = store
+            .read("python-token", 3600)
+            .await
+            .unwrap()
+            .expect("its token");
+        assert_eq!(store.read("python-token", 300).await.unwrap(), None);
+        assert!(store.delete(owner).await.unwrap());
+        assert_eq!(store.read("python-token", 3600).await.unwrap(), None);
+        let lower_index: i64 = sqlx::query_scalar(
+            "SELECT count(*) FROM pg_indexes WHERE schemaname = current_schema() \
+             AND indexname = 'ix_user_email_lower'",
+        )
+        .fetch_one(&pg.pool)
+        .await
+        .unwrap();
+        assert_eq!(lower_index, 0);
+    }
+
+    /// Several processes starting at once on an empty schema all migrate it.
+    #[tokio::test]
+    async fn pg_concurrent_connects_on_one_schema() {
+        let Some(pg) = services::postgres().await else {
+            return;
+        };
+        let connects: Vec<_> = (0..4)
+            .map(|_| {
+                let url = pg.url.clone();
+                tokio::spawn(async move { PgStore::connect(&url).await?.with_fields(FIELDS).await })
+            })
+            .collect();
+        for connect in connects {
+            let store = connect.await.unwrap().expect("a concurrent connect");
+            assert!(store
+                .get_by_email("nobody@example.com")
+                .await
+                .unwrap()
+                .is_none());
+        }
+    }
+
+    /// A server that accepts connections and never answers: an error in bounded time, no hang.
+    #[tokio::test]
+    async fn pg_unresponsive_server_fails_in_bounded_time() {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let silent = tokio::spawn(async move {
+            let mut held = Vec::new();
+            while let Ok((socket, _)) = listener.accept().await {
+                held.push(socket);
+            }
+        });
+        let url = format!("postgres://postgres@{addr}/test");
+        // The defaults: 3 s to get a connection.
+        let started = Instant::now();
+        let result = tokio::time::timeout(Duration::from_secs(15), PgStore::connect(&url))
+            .await
+            .expect("PgStore::connect hung on a server that never answers");
+        let err: StoreError = result.expect_err("connected to a silent server");
+        assert!(started.elapsed() < Duration::from_secs(6), "{err}");
+        // Shorter, by the options.
+        let options = PgStoreOptions::new().acquire_timeout(Duration::from_millis(500));
+        let started = Instant::now();
+        let result = tokio::time::timeout(
+            Duration::from_secs(15),
+            PgStore::connect_with(&url, options),
+        )
+        .await
+        .expect("PgStore::connect_with hung on a server that never answers");
+        assert!(result.is_err());
+        assert!(started.elapsed() < Duration::from_secs(3));
+        silent.abort();
+    }
+
+    /// Nobody listening: an error at once.
+    #[tokio::test]
+    async fn pg_refused_connection_is_a_store_error() {
+        let port = {
+            let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+            listener.local_addr().unwrap().port()
+        };
+        let url = format!("postgres://postgres@127.0.0.1:{port}/test");
+        let result = tokio::time::timeout(Duration::from_secs(15), PgStore::connect(&url))
+            .await
+            .expect("PgStore::connect hung on a closed port");
+        assert!(result.is_err());
+    }
+
+    /// An operation the server does not answer (here: blocked by a lock) fails after the
+    /// operation timeout; once the server answers again, the same store works.
+    #[tokio::test]
+    async fn pg_operation_timeout_and_recovery() {
+        let Some(pg) = services::postgres().await else {
+            return;
+        };
+        let store = PgStore::connect(&pg.url)
+            .await
+            .unwrap()
+            .with_operation_timeout(Duration::from_millis(500));
+        let owner = store.create(user("locked@example.com")).await.unwrap();
+
+        let mut locker = pg.pool.begin().await.unwrap();
+        sqlx::query(r#"LOCK TABLE "user" IN ACCESS EXCLUSIVE MODE"#)
+            .execute(&mut *locker)
+            .await
+            .unwrap();
+        let started = Instant::now();
+        let blocked = tokio::time::timeout(Duration::from_secs(10), store.get(owner.id))
+            .await
+            .expect("the operation hung past its timeout");
+        assert!(blocked.is_err(), "read through an exclusive lock");
+        assert!(started.elapsed() < Duration::from_secs(3));
+        let blocked = tokio::time::timeout(
+            Duration::from_secs(10),
+            store.create(user("blocked@example.com")),
+        )
         .await
         .expect("the operation hung past its timeout");
-    assert!(blocked.is_err(), "read through an exclusive lock");
-    assert!(started.elapsed() < Duration::from_secs(3));
-    let blocked = tokio::time::timeout(
-        Duration::from_secs(10),
-        store.create(user("blocked@example.com")),
-    )
-    .await
-    .expect("the operation hung past its timeout");
-    assert!(matches!(blocked, Err(CreateError::Store(_))));
-    locker.rollback().await.unwrap();
+        assert!(matches!(blocked, Err(CreateError::Store(_))));
+        locker.rollback().await.unwrap();
 
-    let got = tokio::time::timeout(Duration::from_secs(10), store.get(owner.id))
-        .await
-        .expect("the store hung after the lock was released");
-    assert_eq!(got.unwrap(), Some(owner));
+        let got = tokio::time::timeout(Duration::from_secs(10), store.get(owner.id))
+            .await
+            .expect("the store hung after the lock was released");
+        assert_eq!(got.unwrap(), Some(owner));
+    }
 }
