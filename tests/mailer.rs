@@ -171,7 +171,7 @@ async fn file_outbox_concurrent_sends_never_interleave() {
                 line["token"].as_str().unwrap(),
                 format!("{i:02}-{}", "x".repeat(4000))
             );
-            let kind = if i % 2 == 0 {
+            let kind = if i.is_multiple_of(2) {
                 "verify"
             } else {
                 "reset_password"
