@@ -526,6 +526,27 @@ async fn password_change_revokes_the_users_tokens(env: Env) {
     let fresh = env.login_bearer("alice@example.com", new_password).await;
     env.assert_stored(&fresh, &alice).await;
     env.assert_accepted(Via::Bearer, &fresh, &alice).await;
+
+    // A superuser setting bob's password revokes bob's tokens, not the superuser's nor alice's.
+    let admin = create_user(&env.state, "admin@example.com", PASSWORD, true, true, true).await;
+    let admin_token = env.login_bearer("admin@example.com", PASSWORD).await;
+    let bob_cookie = env.login_cookie("bob@example.com", PASSWORD).await;
+    let (status, _, body) = send(
+        &env.app,
+        request_json(
+            Method::PATCH,
+            &format!("/users/{}", bob.id),
+            Some((Via::Bearer, &admin_token)),
+            Some(&json!({"password": "bob's new password"})),
+        ),
+    )
+    .await;
+    assert_eq!((status, body), (StatusCode::OK, user_read(&bob)));
+    env.assert_gone(&bob_bearer).await;
+    env.assert_gone(&bob_cookie).await;
+    env.assert_refused(Via::Cookie, &bob_cookie).await;
+    env.assert_stored(&admin_token, &admin).await;
+    env.assert_accepted(Via::Bearer, &fresh, &alice).await;
 }
 
 per_store!(reset_revokes_the_users_tokens, DatabaseAuth, RedisAuth);
@@ -1180,6 +1201,11 @@ async fn redis_outage_answers_503_and_service_resumes() {
 
     for mode in [Mode::Blackhole, Mode::Close, Mode::Blackhole] {
         proxy.set(mode);
+        // Many requests at once: each answers 503 within the bound.
+        let answers = futures::future::join_all((0..16).map(|_| bounded(&env.app, me()))).await;
+        for (i, answer) in answers.into_iter().enumerate() {
+            assert_unavailable(answer, &format!("{mode:?}: concurrent /me #{i}"));
+        }
         assert_unavailable(bounded(&env.app, me()).await, &format!("{mode:?}: /me"));
         assert_unavailable(
             bounded(&env.app, me()).await,
