@@ -1471,3 +1471,33 @@ impl Drop for PrivateRedis {
         self.kill();
     }
 }
+
+/// `with_timeout` bounds every command, waiting for a connection included.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn redis_command_deadline_is_configurable() {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let held = tokio::spawn(async move {
+        let mut held = Vec::new();
+        while let Ok((socket, _)) = listener.accept().await {
+            held.push(socket);
+        }
+    });
+    let store = RedisTokenStore::connect_lazy(&format!("redis://{addr}"))
+        .unwrap()
+        .with_timeout(Duration::from_millis(300));
+    for attempt in 0..3 {
+        let start = Instant::now();
+        let err = tokio::time::timeout(HANG, store.read(&generate_token(), 60))
+            .await
+            .expect("read hung")
+            .unwrap_err();
+        let elapsed = start.elapsed();
+        assert!(
+            elapsed >= Duration::from_millis(250) && elapsed < Duration::from_millis(1500),
+            "attempt {attempt}: failed after {elapsed:?}"
+        );
+        assert!(err.to_string().contains("within 300ms"), "{err}");
+    }
+    held.abort();
+}
