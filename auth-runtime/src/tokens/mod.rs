@@ -165,3 +165,113 @@ impl TokenStore for MemoryTokenStore {
         Ok((before - tokens.len()) as u64)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::{AuthConfig, BackendKind, BackendSpec, CookieSpec, Strategy};
+    use crate::error::ConfigError;
+    use crate::state::AuthState;
+    use crate::store::MemoryStore;
+
+    const SECRET: &str = "0123456789abcdef0123456789abcdef";
+
+    struct Stateful;
+    impl AuthConfig for Stateful {
+        const BACKENDS: &'static [BackendSpec] = &[
+            BackendSpec {
+                name: "bearer",
+                kind: BackendKind::Jwt,
+                strategy: Strategy::Database,
+                lifetime: 60,
+                cookie: CookieSpec::DEFAULT,
+            },
+            BackendSpec {
+                name: "session",
+                kind: BackendKind::Cookie,
+                strategy: Strategy::Jwt,
+                lifetime: 60,
+                cookie: CookieSpec::DEFAULT,
+            },
+        ];
+    }
+
+    fn builder() -> crate::state::AuthStateBuilder {
+        AuthState::builder::<Stateful>()
+            .secret(SECRET)
+            .store(MemoryStore::new())
+    }
+
+    #[test]
+    fn a_stateful_backend_needs_its_store() {
+        let err = builder().build().unwrap_err();
+        assert!(matches!(
+            err,
+            ConfigError::MissingTokenStore {
+                backend: "bearer",
+                strategy: "database",
+                method: "database_tokens"
+            }
+        ));
+        assert!(err.to_string().contains("call `.database_tokens(..)`"));
+
+        let err = builder()
+            .database_tokens(MemoryTokenStore::new())
+            .strategy("session", Strategy::Redis)
+            .build()
+            .unwrap_err();
+        assert!(err.to_string().contains("`.redis_tokens(..)`"), "{err}");
+    }
+
+    #[test]
+    fn strategy_override_must_name_a_backend() {
+        let err = builder()
+            .database_tokens(MemoryTokenStore::new())
+            .strategy("nope", Strategy::Jwt)
+            .build()
+            .unwrap_err();
+        assert!(matches!(err, ConfigError::UnknownBackend { ref backend } if backend == "nope"));
+    }
+
+    #[tokio::test]
+    async fn override_switches_the_strategy() {
+        let redis = MemoryTokenStore::new();
+        let state = builder()
+            .database_tokens(MemoryTokenStore::new())
+            .redis_tokens(redis.clone())
+            .strategy("session", Strategy::Redis)
+            .build()
+            .unwrap();
+        let session = *state.backend("session").unwrap();
+        assert_eq!(session.strategy, Strategy::Redis);
+        let user = Uuid::new_v4();
+        let token = state.issue_token(&session, user).await.unwrap();
+        assert_eq!(token.len(), 43);
+        assert_eq!(redis.len(), 1);
+        assert_eq!(
+            state.read_token(&session, &token).await.unwrap(),
+            Some(user)
+        );
+        // A JWT is not an opaque token: refused without asking the store.
+        assert_eq!(state.read_token(&session, "a.b.c").await.unwrap(), None);
+        state.destroy_token(&session, &token).await.unwrap();
+        assert!(redis.is_empty());
+    }
+
+    #[tokio::test]
+    async fn memory_tokens_expire_after_their_lifetime() {
+        let store = MemoryTokenStore::new();
+        let user = Uuid::new_v4();
+        store.write("t", user, 0).await.unwrap();
+        assert_eq!(store.read("t", 0).await.unwrap(), None);
+        assert!(store.is_empty(), "an expired token is dropped when read");
+    }
+
+    #[test]
+    fn generated_tokens_differ() {
+        let a = generate_token();
+        assert_ne!(a, generate_token());
+        assert!(is_plausible_token(&a));
+        assert!(!is_plausible_token(&"a".repeat(MAX_OPAQUE_TOKEN_LEN + 1)));
+    }
+}
