@@ -1,4 +1,5 @@
-//! The quickstart service: the generated auth routes plus two guarded routes, on SQLite.
+//! The quickstart service: the generated auth routes plus two guarded routes, on SQLite by
+//! default, on PostgreSQL and Redis in production (several instances can share them).
 //!
 //! ```text
 //! cargo run --example quickstart
@@ -6,7 +7,12 @@
 //!
 //! Environment:
 //! - `AUTH_BIND` (default `127.0.0.1:8000`)
-//! - `AUTH_DATABASE_URL` (default `sqlite://axum-users.db`, a file in the working directory)
+//! - `AUTH_DATABASE_URL` (default `sqlite://axum-users.db`, a file in the working directory;
+//!   `postgres://user:password@host:port/db` for PostgreSQL)
+//! - `AUTH_REDIS_URL=redis://host:port` (cookie sessions in Redis, shared by every instance)
+//! - `AUTH_REDIS_PREFIX` (default `fastapi_users_token:`, fastapi-users' key prefix)
+//! - `AUTH_COOKIE_STRATEGY=jwt|database|redis` (default `redis` when `AUTH_REDIS_URL` is set,
+//!   else `jwt`; `database` keeps the sessions in the SQL store's `accesstoken` table)
 //! - `AUTH_SECRET` (at least 32 bytes; without it a random secret is generated, and tokens do
 //!   not survive a restart)
 //! - `AUTH_BOOTSTRAP_SUPERUSER=email:password` (creates that active superuser unless it exists)
@@ -23,7 +29,9 @@ use axum::response::Response;
 use axum::routing::get;
 use axum::{Json, Router};
 use axum_users::prelude::*;
-use axum_users::InvalidPassword;
+use axum_users::{
+    AuthStateBuilder, InvalidPassword, PgStore, RedisTokenStore, Strategy, TokenStore,
+};
 use base64::Engine as _;
 use serde_json::{json, Value};
 
@@ -100,6 +108,11 @@ async fn bootstrap_superuser(state: &AuthState, spec: &str) -> Result<(), String
             tracing::info!("created bootstrap superuser {} ({})", user.email, user.id);
             Ok(())
         }
+        // Another instance sharing the database created it between our lookup and our insert.
+        Err(err) if err.body()["detail"] == "REGISTER_USER_ALREADY_EXISTS" => {
+            tracing::info!("bootstrap superuser {email} already exists (created concurrently)");
+            Ok(())
+        }
         Err(err) => Err(format!(
             "cannot create the bootstrap superuser: {}",
             err.body()
@@ -107,9 +120,121 @@ async fn bootstrap_superuser(state: &AuthState, spec: &str) -> Result<(), String
     }
 }
 
+/// `url` without the secrets it may carry: the password of its user part and the values of
+/// query parameters that look like credentials. For log lines.
+fn redact_url(url: &str) -> String {
+    let (scheme, rest) = url.split_once("://").unwrap_or(("", url));
+    let (before_query, query) = match rest.split_once('?') {
+        Some((before, query)) => (before, Some(query)),
+        None => (rest, None),
+    };
+    let authority_end = before_query.find('/').unwrap_or(before_query.len());
+    let (authority, path) = before_query.split_at(authority_end);
+    let authority = match authority.rsplit_once('@') {
+        Some((userinfo, host)) => match userinfo.split_once(':') {
+            Some((user, _password)) => format!("{user}:***@{host}"),
+            None => format!("{userinfo}@{host}"),
+        },
+        None => authority.to_owned(),
+    };
+    let mut redacted = if scheme.is_empty() {
+        format!("{authority}{path}")
+    } else {
+        format!("{scheme}://{authority}{path}")
+    };
+    if let Some(query) = query {
+        let pairs: Vec<String> = query
+            .split('&')
+            .map(|pair| match pair.split_once('=') {
+                Some((key, _))
+                    if ["pass", "secret", "token", "key"]
+                        .iter()
+                        .any(|word| key.to_ascii_lowercase().contains(word)) =>
+                {
+                    format!("{key}=***")
+                }
+                _ => pair.to_owned(),
+            })
+            .collect();
+        redacted = format!("{redacted}?{}", pairs.join("&"));
+    }
+    redacted
+}
+
+/// Where the cookie backend keeps its sessions (`AUTH_COOKIE_STRATEGY`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum CookieStrategy {
+    /// A signed JWT in the cookie; nothing stored.
+    Jwt,
+    /// An opaque token in the SQL store's `accesstoken` table.
+    Database,
+    /// An opaque token in Redis (`AUTH_REDIS_URL`).
+    Redis,
+}
+
+fn cookie_strategy(redis_url: Option<&str>) -> Result<CookieStrategy, String> {
+    match env("AUTH_COOKIE_STRATEGY").as_deref() {
+        None if redis_url.is_some() => Ok(CookieStrategy::Redis),
+        None => Ok(CookieStrategy::Jwt),
+        Some("jwt") => Ok(CookieStrategy::Jwt),
+        Some("database") => Ok(CookieStrategy::Database),
+        Some("redis") if redis_url.is_some() => Ok(CookieStrategy::Redis),
+        Some("redis") => {
+            Err("AUTH_COOKIE_STRATEGY=redis needs AUTH_REDIS_URL (redis://host:port)".to_owned())
+        }
+        Some(other) => Err(format!(
+            "AUTH_COOKIE_STRATEGY must be jwt, database or redis, not {other:?}"
+        )),
+    }
+}
+
+/// The user store (and, for the `database` strategy, the cookie sessions' store), by URL
+/// scheme.
+async fn with_sql_store(
+    builder: AuthStateBuilder,
+    database_url: &str,
+    cookie: CookieStrategy,
+) -> Result<AuthStateBuilder, String> {
+    let shown = redact_url(database_url);
+    if database_url.starts_with("postgres://") || database_url.starts_with("postgresql://") {
+        let store = PgStore::connect(database_url)
+            .await
+            .map_err(|e| format!("cannot connect to PostgreSQL at {shown}: {e}"))?;
+        tracing::info!("user store: PostgreSQL at {shown}");
+        Ok(sql_tokens(builder, store, cookie))
+    } else if database_url.starts_with("sqlite:") {
+        let store = SqliteStore::connect(database_url)
+            .await
+            .map_err(|e| format!("cannot open {shown}: {e}"))?;
+        tracing::info!("user store: SQLite at {shown}");
+        Ok(sql_tokens(builder, store, cookie))
+    } else {
+        Err(format!(
+            "AUTH_DATABASE_URL {shown:?}: expected sqlite://path (SQLite) or \
+             postgres://user:password@host:port/db (PostgreSQL)"
+        ))
+    }
+}
+
+fn sql_tokens<S>(builder: AuthStateBuilder, store: S, cookie: CookieStrategy) -> AuthStateBuilder
+where
+    S: UserStore + TokenStore + Clone,
+{
+    if cookie == CookieStrategy::Database {
+        builder
+            .store(store.clone())
+            .database_tokens(store)
+            .strategy("cookie", Strategy::Database)
+    } else {
+        builder.store(store)
+    }
+}
+
 async fn run() -> Result<(), String> {
     let bind = env("AUTH_BIND").unwrap_or_else(|| "127.0.0.1:8000".into());
     let database_url = env("AUTH_DATABASE_URL").unwrap_or_else(|| "sqlite://axum-users.db".into());
+    let redis_url = env("AUTH_REDIS_URL");
+    let cookie = cookie_strategy(redis_url.as_deref())?;
     let secret = env("AUTH_SECRET").unwrap_or_else(|| {
         tracing::warn!(
             "AUTH_SECRET is not set: using a random secret; tokens won't survive a restart"
@@ -126,24 +251,39 @@ async fn run() -> Result<(), String> {
             ))
         }
     };
-    if !database_url.starts_with("sqlite:") {
-        return Err(format!(
-            "AUTH_DATABASE_URL {database_url:?}: the quickstart serves SQLite (sqlite://path)"
-        ));
-    }
-    let store = SqliteStore::connect(&database_url)
-        .await
-        .map_err(|e| format!("cannot open {database_url}: {e}"))?;
     let mailer = axum_users::mailer_from_env().map_err(|e| e.to_string())?;
-    let state = AuthState::builder::<Auth>()
+    let builder = AuthState::builder::<Auth>()
         .secret(secret)
-        .store(store)
         .manager(Policy)
         .cookie_secure(cookie_secure)
         .shared_mailer(mailer)
-        .verify_on_register(true)
-        .build()
-        .map_err(|e| e.to_string())?;
+        .verify_on_register(true);
+    let mut builder = with_sql_store(builder, &database_url, cookie).await?;
+    match (cookie, &redis_url) {
+        (CookieStrategy::Redis, Some(url)) => {
+            let shown = redact_url(url);
+            let prefix = env("AUTH_REDIS_PREFIX").unwrap_or_else(|| "fastapi_users_token:".into());
+            let tokens = RedisTokenStore::connect(url)
+                .await
+                .map_err(|e| format!("cannot connect to Redis at {shown}: {e}"))?
+                .with_prefix(prefix.as_str());
+            tracing::info!("cookie sessions: redis strategy at {shown}, key prefix {prefix:?}");
+            builder = builder
+                .redis_tokens(tokens)
+                .strategy("cookie", Strategy::Redis);
+        }
+        (CookieStrategy::Database, _) => {
+            tracing::info!("cookie sessions: database strategy (table accesstoken)");
+        }
+        (_, redis) => {
+            tracing::info!("cookie sessions: jwt strategy (stateless signed tokens)");
+            if redis.is_some() {
+                tracing::warn!("AUTH_REDIS_URL is set but unused: AUTH_COOKIE_STRATEGY=jwt");
+            }
+        }
+    }
+    tracing::info!("bearer tokens: jwt strategy (stateless signed tokens)");
+    let state = builder.build().map_err(|e| e.to_string())?;
     if let Some(spec) = env("AUTH_BOOTSTRAP_SUPERUSER") {
         bootstrap_superuser(&state, &spec).await?;
     }
@@ -159,8 +299,9 @@ async fn run() -> Result<(), String> {
         .await
         .map_err(|e| format!("cannot listen on {bind}: {e}"))?;
     tracing::info!(
-        "axum-users quickstart listening on http://{} (users in {database_url})",
-        listener.local_addr().map_err(|e| e.to_string())?
+        "axum-users quickstart listening on http://{} (users in {})",
+        listener.local_addr().map_err(|e| e.to_string())?,
+        redact_url(&database_url)
     );
     axum::serve(listener, app)
         .with_graceful_shutdown(async {
