@@ -37,11 +37,13 @@ fn quickstart_binary() -> Option<PathBuf> {
     let binary = profile_dir
         .join("examples")
         .join(format!("quickstart{}", std::env::consts::EXE_SUFFIX));
-    if binary.is_file() {
-        return Some(binary);
-    }
+    let problem = match std::fs::metadata(&binary).and_then(|m| m.modified()) {
+        Err(_) => "is not built",
+        Ok(built) if newest_source() > Some(built) => "is older than its sources",
+        Ok(_) => return Some(binary),
+    };
     let message = format!(
-        "the quickstart example is not built at {}: run `cargo build --example quickstart` \
+        "the quickstart example at {} {problem}: run `cargo build --example quickstart` \
          (or plain `cargo test`, which builds the examples) before `cargo test --test instances`",
         binary.display()
     );
@@ -50,6 +52,33 @@ fn quickstart_binary() -> Option<PathBuf> {
     }
     let _ = writeln!(std::io::stderr(), "SKIPPED instances: {message}");
     None
+}
+
+/// The last modification of the quickstart's sources (the example and the crates it builds).
+fn newest_source() -> Option<std::time::SystemTime> {
+    fn walk(path: &std::path::Path, newest: &mut Option<std::time::SystemTime>) {
+        let Ok(meta) = std::fs::metadata(path) else {
+            return;
+        };
+        if meta.is_dir() {
+            for entry in std::fs::read_dir(path).into_iter().flatten().flatten() {
+                walk(&entry.path(), newest);
+            }
+        } else if path.extension().is_some_and(|e| e == "rs") {
+            *newest = (*newest).max(meta.modified().ok());
+        }
+    }
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut newest = None;
+    for dir in [
+        "examples/quickstart.rs",
+        "src",
+        "auth-runtime/src",
+        "auth-macros/src",
+    ] {
+        walk(&root.join(dir), &mut newest);
+    }
+    newest
 }
 
 /// A free port on 127.0.0.1 (bound, then released for the child to take).
