@@ -1,5 +1,6 @@
-//! The quickstart service: the generated auth routes plus two guarded routes, on SQLite by
-//! default, on PostgreSQL and Redis in production (several instances can share them).
+//! The quickstart service: the generated auth routes, two guarded routes and an unguarded
+//! `GET /health`, on SQLite by default, on PostgreSQL and Redis in production (several
+//! instances can share them).
 //!
 //! ```text
 //! cargo run --example quickstart
@@ -69,6 +70,11 @@ async fn protected_route(user: CurrentUser) -> Json<Value> {
 #[protected(superuser)]
 async fn admin(user: CurrentUser) -> Json<Value> {
     Json(json!({ "email": user.email }))
+}
+
+/// Unguarded liveness probe, answered without touching the auth layer or the log.
+async fn health() -> Json<Value> {
+    Json(json!({ "status": "ok" }))
 }
 
 /// One line per request.
@@ -293,6 +299,8 @@ async fn run() -> Result<(), String> {
         .route("/admin", get(admin))
         .merge(Auth::router())
         .layer(middleware::from_fn(log_request))
+        // After the log layer: health probes are not logged.
+        .route("/health", get(health))
         .with_state(state);
 
     let listener = tokio::net::TcpListener::bind(&bind)
