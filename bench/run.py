@@ -17,6 +17,7 @@ import argparse
 import base64
 import json
 import os
+import resource
 import secrets
 import shutil
 import statistics
@@ -34,6 +35,7 @@ CONNECTIONS = int(ENV("CONNECTIONS", "64"))
 ROUNDS = int(ENV("ROUNDS", "2"))
 LOGIN_CONNECTIONS = int(ENV("LOGIN_CONNECTIONS", "1"))
 FLOOD_LOGINS = int(ENV("FLOOD_LOGINS", "64"))
+PROBE_CONNECTIONS = int(ENV("PROBE_CONNECTIONS", "4"))
 SERVER_CPU = ENV("SERVER_CPU", "0")
 LOAD_CPU = ENV("LOAD_CPU", "1")
 MAX_LOAD = float(ENV("MAX_LOAD", "0.7"))
@@ -98,6 +100,56 @@ def reset_peak(pid):
             f.write("5")
         return True
     except OSError:
+        return False
+
+
+TICK = os.sysconf("SC_CLK_TCK")
+
+
+def busy_seconds():
+    """CPU time spent by the whole machine (every CPU, not idle or iowait)."""
+    with open("/proc/stat") as f:
+        fields = [int(x) for x in f.readline().split()[1:]]
+    return (sum(fields[:8]) - fields[3] - fields[4]) / TICK
+
+
+def process_seconds(pid):
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / TICK
+    except OSError:
+        return 0.0
+
+
+class ForeignCpu:
+    """How much CPU other processes (builds, other benchmarks) used during a measurement, as
+    a fraction of the machine: busy time minus the servers' and the load generators'."""
+
+    worst = 0.0
+
+    def __init__(self, servers):
+        self.servers = servers
+
+    def __enter__(self):
+        self.t = time.time()
+        self.busy = busy_seconds()
+        self.ours = self._ours()
+        return self
+
+    def _ours(self):
+        children = resource.getrusage(resource.RUSAGE_CHILDREN)
+        return (sum(process_seconds(s.proc.pid) for s in self.servers)
+                + children.ru_utime + children.ru_stime)
+
+    def __exit__(self, *exc):
+        wall = time.time() - self.t
+        foreign = (busy_seconds() - self.busy) - (self._ours() - self.ours)
+        self.fraction = max(0.0, foreign / (wall * (os.cpu_count() or 1)))
+        ForeignCpu.worst = max(ForeignCpu.worst, self.fraction)
+        if self.fraction > 0.05:
+            log(f"WARNING: other processes used {self.fraction:.0%} of the machine "
+                "during this run")
         return False
 
 
@@ -305,13 +357,51 @@ def main():
         for label, (server, base) in targets.items():
             run_wrk(base + "/protected", scripts[scenarios[1][0]], CONNECTIONS, 3)
 
+        # Bare argon2id at the same parameters, on the server's core, beside each login run.
+        argon2_env = dict(os.environ, **common, BENCH_EMAIL=EMAIL, BENCH_PASSWORD=PASSWORD)
+        stored = subprocess.run(
+            [sys.executable, "-c",
+             "import sqlite3,sys; print(sqlite3.connect(sys.argv[1]).execute("
+             "'select hashed_password from user where email=?', (sys.argv[2],)).fetchone()[0])",
+             db, EMAIL],
+            capture_output=True, text=True, check=True,
+        ).stdout.strip()
+        cffi_code = (
+            "import sys, time, statistics, argon2\n"
+            "h = argon2.PasswordHasher(time_cost=3, memory_cost=65536, parallelism=4)\n"
+            "t = []\n"
+            "for _ in range(int(sys.argv[3])):\n"
+            "    s = time.perf_counter(); h.verify(sys.argv[1], sys.argv[2]);"
+            " t.append((time.perf_counter() - s) * 1000)\n"
+            "print(statistics.median(t))\n"
+        )
+        argon2_times = {"rust": [], "cffi": []}
+
+        def bare_argon2(rounds=10):
+            argon2_times["rust"].append(float(subprocess.run(
+                ["taskset", "-c", SERVER_CPU, os.path.join(exe, "baseline"), "argon2-time",
+                 str(rounds)],
+                env=argon2_env, capture_output=True, text=True, check=True,
+            ).stdout.strip()))
+            if options.argon2_python:
+                argon2_times["cffi"].append(float(subprocess.run(
+                    ["taskset", "-c", SERVER_CPU, options.argon2_python, "-c", cffi_code,
+                     stored, PASSWORD, str(rounds)],
+                    capture_output=True, text=True, check=True,
+                ).stdout.strip()))
+            log(f"bare argon2id verify, median: argon2 crate {argon2_times['rust'][-1]:.1f} ms"
+                + (f", argon2-cffi {argon2_times['cffi'][-1]:.1f} ms"
+                   if argon2_times["cffi"] else ""))
+
         results = {s[0]: {label: [] for label in labels} for s in scenarios}
         for round_ in range(1, ROUNDS + 1):
             for name, method, path, headers, body, connections, expected in scenarios:
                 for label in labels:
                     server, base = targets[label]
                     server.begin()
-                    r = run_wrk(base + path, scripts[name], connections)
+                    with ForeignCpu(servers) as foreign:
+                        r = run_wrk(base + path, scripts[name], connections)
+                    r["foreign_cpu"] = foreign.fraction
                     r["rss_kib"] = server.peak()
                     if expected == 200 and r["status"]:
                         log(f"WARNING {server.name} {name}: {r['status']} non-2xx answers")
@@ -322,8 +412,11 @@ def main():
                     results[name][label].append(r)
                     log(f"round {round_} {label} {name:45s} {r['rps']:9.0f} req/s  "
                         f"p50 {fmt_ms(r['p50_us'])} ms  p99 {fmt_ms(r['p99_us'])} ms  "
-                        f"VmHWM {r['rss_kib'] / 1024:.1f} MiB")
+                        f"VmHWM {r['rss_kib'] / 1024:.1f} MiB  foreign CPU "
+                        f"{foreign.fraction:.0%}")
                     time.sleep(1)
+                if path == "/auth/jwt/login":
+                    bare_argon2()
 
         # Login flood: the JWT-guarded route while FLOOD_LOGINS connections log in.
         login_script = scripts[scenarios[5][0]]
@@ -333,50 +426,33 @@ def main():
             for label in labels:
                 server, base = targets[label]
                 server.begin()
+                with ForeignCpu(servers):
+                    idle_probe = run_wrk(base + "/protected", jwt_script, PROBE_CONNECTIONS)
+                time.sleep(1)
+                server.begin()
+                meter = ForeignCpu(servers).__enter__()
                 logins = subprocess.Popen(
                     wrk_command(base + "/auth/jwt/login", login_script, FLOOD_LOGINS,
-                                DURATION + 4),
+                                2 * DURATION + 5),
                     stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                 )
                 time.sleep(2)
                 r = run_wrk(base + "/protected", jwt_script, CONNECTIONS)
+                time.sleep(1)
+                r["probe_idle"] = idle_probe
+                r["probe_flood"] = run_wrk(base + "/protected", jwt_script, PROBE_CONNECTIONS)
                 login_out, _ = logins.communicate()
                 r["logins"] = parse_wrk(login_out)
+                meter.__exit__(None, None, None)
                 r["rss_kib"] = server.peak()
                 flood[label].append(r)
                 log(f"round {round_} {label} flood: /protected {r['rps']:9.0f} req/s  "
-                    f"p99 {fmt_ms(r['p99_us'])} ms; logins {r['logins']['rps']:.1f}/s "
+                    f"p99 {fmt_ms(r['p99_us'])} ms; {PROBE_CONNECTIONS} conn. p99 "
+                    f"{fmt_ms(idle_probe['p99_us'])} idle, {fmt_ms(r['probe_flood']['p99_us'])} "
+                    f"flood; logins {r['logins']['rps']:.1f}/s "
                     f"p50 {fmt_ms(r['logins']['p50_us'])} ms  VmHWM {r['rss_kib'] / 1024:.1f} MiB")
                 time.sleep(1)
 
-        # Bare argon2id at the same parameters, on the server's core.
-        argon2_env = dict(os.environ, **common, BENCH_EMAIL=EMAIL, BENCH_PASSWORD=PASSWORD)
-        argon2_rust = float(subprocess.run(
-            ["taskset", "-c", SERVER_CPU, os.path.join(exe, "baseline"), "argon2-time", "20"],
-            env=argon2_env, capture_output=True, text=True, check=True,
-        ).stdout.strip())
-        argon2_cffi = None
-        if options.argon2_python:
-            stored = subprocess.run(
-                ["python3", "-c",
-                 "import sqlite3,sys; print(sqlite3.connect(sys.argv[1]).execute("
-                 "'select hashed_password from user where email=?', (sys.argv[2],)).fetchone()[0])",
-                 db, EMAIL],
-                capture_output=True, text=True, check=True,
-            ).stdout.strip()
-            code = (
-                "import sys, time, statistics, argon2\n"
-                "h = argon2.PasswordHasher(time_cost=3, memory_cost=65536, parallelism=4)\n"
-                "t = []\n"
-                "for _ in range(20):\n"
-                "    s = time.perf_counter(); h.verify(sys.argv[1], sys.argv[2]);"
-                " t.append((time.perf_counter() - s) * 1000)\n"
-                "print(statistics.median(t))\n"
-            )
-            argon2_cffi = float(subprocess.run(
-                ["taskset", "-c", SERVER_CPU, options.argon2_python, "-c", code, stored, PASSWORD],
-                capture_output=True, text=True, check=True,
-            ).stdout.strip())
         for server in servers:
             server.peak()
     finally:
@@ -444,35 +520,60 @@ def main():
     print()
     print("### Login flood")
     print()
-    print(f"JWT-guarded `/protected` at {CONNECTIONS} connections while {FLOOD_LOGINS} "
-          "connections log in (wrk, same core as the probe).")
+    print(f"JWT-guarded `/protected` while {FLOOD_LOGINS} connections log in; idle p99 at "
+          f"{CONNECTIONS} connections is the table's. Probe: the same at {PROBE_CONNECTIONS} "
+          "connections, idle and flooded, measured next to each other. 'none' = no request "
+          f"answered within the {DURATION} s run.")
     print()
-    print("| server | idle p99 ms | flood p99 ms | ratio | flood req/s | logins/s | login p50 ms | peak RSS MiB |")
-    print("|---|---:|---:|---:|---:|---:|---:|---:|")
+    print(f"| server | idle p99 ms | flood p99 ms | ratio | idle req/s | flood req/s "
+          f"| probe idle p99 ms | probe flood p99 ms | probe ratio | logins/s | login p50 ms "
+          f"| peak RSS MiB |")
+    print("|---|" + "---:|" * 11)
     flood_summary = {}
     titles = {"A": "quickstart", "B": "baseline", "C": "fastapi-users"}
-    for label in labels:
-        title = titles[label]
-        idle = summary[jwt][label]["p99_us"]
-        fp99 = mean([r["p99_us"] for r in flood[label]])
-        flood_summary[label] = fp99 / idle
-        print(f"| {title} | {fmt_ms(idle)} | {fmt_ms(fp99)} | {fp99 / idle:.2f} "
-              f"| {mean([r['rps'] for r in flood[label]]):.0f} "
-              f"| {mean([r['logins']['rps'] for r in flood[label]]):.1f} "
-              f"| {fmt_ms(mean([r['logins']['p50_us'] for r in flood[label]]))} "
-              f"| {max(r['rss_kib'] for r in flood[label]) / 1024:.1f} |")
 
+    def p99_or_none(runs):
+        if any(r["requests"] == 0 for r in runs):
+            return None
+        return mean([r["p99_us"] for r in runs])
+
+    def show(us):
+        return "none" if us is None else fmt_ms(us)
+
+    def ratio(a, b):
+        return "inf" if a is None else f"{a / b:.2f}"
+
+    for label in labels:
+        runs = flood[label]
+        idle = summary[jwt][label]["p99_us"]
+        fp99 = p99_or_none(runs)
+        probe_idle = mean([r["probe_idle"]["p99_us"] for r in runs])
+        probe_flood = p99_or_none([r["probe_flood"] for r in runs])
+        flood_summary[label] = (fp99, idle, probe_flood, probe_idle)
+        logins = [r["logins"] for r in runs]
+        print(f"| {titles[label]} | {fmt_ms(idle)} | {show(fp99)} | {ratio(fp99, idle)} "
+              f"| {summary[jwt][label]['rps']:.0f} | {mean([r['rps'] for r in runs]):.0f} "
+              f"| {fmt_ms(probe_idle)} | {show(probe_flood)} | {ratio(probe_flood, probe_idle)} "
+              f"| {mean([r['rps'] for r in logins]):.1f} "
+              f"| {show(p99_or_none(logins) and mean([r['p50_us'] for r in logins]))} "
+              f"| {max(r['rss_kib'] for r in runs) / 1024:.1f} |")
+
+    argon2_rust = mean(argon2_times["rust"])
+    argon2_cffi = mean(argon2_times["cffi"]) if argon2_times["cffi"] else None
     login_p50 = ms(summary[login]["A"]["p50_us"])
-    login_mean_b = ms(summary[login]["B"]["p50_us"])
+    login_b = ms(summary[login]["B"]["p50_us"])
     print()
-    print("### Login latency against bare argon2id (m=65536, t=3, p=4), pinned to the server's CPU")
+    print("### Login latency against bare argon2id (m=65536, t=3, p=4, verify), pinned to the "
+          "server's CPU")
     print()
-    print(f"- argon2 crate (verify, median of 20): {argon2_rust:.1f} ms")
+    print(f"- argon2 crate: {argon2_rust:.1f} ms (median of 10, mean over {len(argon2_times['rust'])} "
+          f"runs next to the login runs: {', '.join(f'{v:.1f}' for v in argon2_times['rust'])})")
     if argon2_cffi is not None:
-        print(f"- argon2-cffi (verify, median of 20): {argon2_cffi:.1f} ms")
+        print(f"- argon2-cffi: {argon2_cffi:.1f} ms "
+              f"({', '.join(f'{v:.1f}' for v in argon2_times['cffi'])})")
     print(f"- quickstart login p50 ({LOGIN_CONNECTIONS} conn.): {login_p50:.1f} ms "
           f"= {login_p50 / argon2_rust:.3f} x argon2 crate")
-    print(f"- baseline login p50: {login_mean_b:.1f} ms = {login_mean_b / argon2_rust:.3f} x argon2 crate")
+    print(f"- baseline login p50: {login_b:.1f} ms = {login_b / argon2_rust:.3f} x argon2 crate")
     if "C" in labels:
         login_c = ms(summary[login]["C"]["p50_us"])
         reference = argon2_cffi or argon2_rust
@@ -491,7 +592,8 @@ def main():
          summary[bad]["A"]["rps"] / summary[jwt]["A"]["rps"], ">=", 1.0),
         ("unguarded >= 0.97 x baseline req/s",
          summary[unguarded]["A"]["rps"] / summary[unguarded]["B"]["rps"], ">=", 0.97),
-        ("guarded p99 under login flood <= 2 x idle p99", flood_summary["A"], "<=", 2.0),
+        ("guarded p99 under login flood <= 2 x idle p99",
+         (flood_summary["A"][0] or float("inf")) / flood_summary["A"][1], "<=", 2.0),
         ("login latency <= argon2 time x 1.05", login_p50 / argon2_rust, "<=", 1.05),
         (f"quickstart peak RSS (whole run) <= 24 + 64 x {pool} MiB = {limit} MiB "
          f"(measured {whole:.1f} MiB)", whole / limit, "<=", 1.0),
@@ -505,11 +607,12 @@ def main():
     print(f"`GET /users/me` A/B: {summary[me]['A']['rps'] / summary[me]['B']['rps']:.3f}. "
           f"Hashing pool of the pinned quickstart: {pool} (one per CPU it may run on). "
           f"VmHWM reset between runs: {'yes' if quickstart.resettable else 'no'}. "
+          f"Worst share of the machine used by other processes during a run: "
+          f"{ForeignCpu.worst:.0%}. "
           f"Measured in {elapsed:.0f} s; logs and wrk scripts in {workdir}.")
     with open(os.path.join(workdir, "results.json"), "w") as f:
-        json.dump({"summary": summary, "flood": flood, "argon2_rust_ms": argon2_rust,
-                   "argon2_cffi_ms": argon2_cffi, "quickstart_peak_mib": whole,
-                   "pool": pool, "start_load": start_load, "elapsed_s": elapsed}, f, indent=1)
+        json.dump({"summary": summary, "flood": flood, "argon2_ms": argon2_times, "quickstart_peak_mib": whole,
+                   "pool": pool, "start_load": start_load, "worst_foreign_cpu": ForeignCpu.worst, "elapsed_s": elapsed}, f, indent=1)
 
 
 if __name__ == "__main__":
