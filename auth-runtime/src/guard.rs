@@ -2,6 +2,7 @@
 
 use std::marker::PhantomData;
 use std::ops::Deref;
+use std::sync::Arc;
 
 use axum::extract::{FromRef, FromRequestParts, OptionalFromRequestParts};
 use axum::http::request::Parts;
@@ -24,9 +25,10 @@ pub struct Authenticated {
     pub token: String,
 }
 
-/// What a guard left for later extractors of the same request.
+/// What a guard left for later extractors of the same request (shared with the guard's
+/// [`Protected`], not copied).
 #[derive(Clone)]
-struct GuardOutcome(Option<Authenticated>);
+struct GuardOutcome(Option<Arc<Authenticated>>);
 
 impl AuthState {
     /// Tries the backends allowed by `allows`, in declared order: a missing or invalid
@@ -72,25 +74,22 @@ impl AuthState {
     async fn guard<R: Requirement>(
         &self,
         parts: &mut Parts,
-    ) -> Result<Option<Authenticated>, ApiError> {
-        if let Some(names) = R::backend_names() {
-            if let Some(unknown) = names
-                .iter()
-                .find(|n| !self.backends().iter().any(|b| b.name == n.as_str()))
-            {
-                let problem = format!(
-                    "#[protected(backends(..))] names backend {unknown:?}, which the AuthConfig does not declare (declared: {:?})",
-                    self.backends().iter().map(|b| b.name).collect::<Vec<_>>()
-                );
-                tracing::error!("{problem}");
-                return Err(ApiError::Internal(problem));
-            }
+    ) -> Result<Option<Arc<Authenticated>>, ApiError> {
+        if let Some(unknown) =
+            R::unknown_backend(&|name| self.backends().iter().any(|b| b.name == name))
+        {
+            let problem = format!(
+                "#[protected(backends(..))] names backend {unknown:?}, which the AuthConfig does not declare (declared: {:?})",
+                self.backends().iter().map(|b| b.name).collect::<Vec<_>>()
+            );
+            tracing::error!("{problem}");
+            return Err(ApiError::Internal(problem));
         }
         let result = self
             .authenticate(&parts.headers, R::VERIFIED, R::SUPERUSER, R::allows_backend)
             .await;
         let outcome = match result {
-            Ok(found) => Some(found),
+            Ok(found) => Some(Arc::new(found)),
             Err(err @ (ApiError::Unavailable | ApiError::Internal(_))) => return Err(err),
             Err(_) if R::OPTIONAL => None,
             Err(rejection) => return Err(rejection),
@@ -118,7 +117,7 @@ impl AuthState {
 /// }
 /// ```
 pub struct Protected<R: Requirement = Req<false, false, false>> {
-    found: Option<Authenticated>,
+    found: Option<Arc<Authenticated>>,
     _requirement: PhantomData<fn() -> R>,
 }
 
@@ -130,7 +129,7 @@ impl<R: Requirement> Protected<R> {
 
     /// How the request was authenticated (`None` only for optional guards).
     pub fn authenticated(&self) -> Option<&Authenticated> {
-        self.found.as_ref()
+        self.found.as_deref()
     }
 }
 
@@ -200,15 +199,16 @@ where
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
         let auth = AuthState::from_ref(state);
         let found = match parts.extensions.get::<GuardOutcome>() {
-            Some(GuardOutcome(found)) => found.clone(),
+            Some(GuardOutcome(found)) => found.as_deref().map(|a| a.user.clone()),
             // No guard ran: authenticate as `#[protected]` with no option would.
-            None => auth.guard::<Req<false, false, false>>(parts).await?,
+            None => auth
+                .guard::<Req<false, false, false>>(parts)
+                .await?
+                .map(|a| a.user.clone()),
         };
-        found
-            .map(|a| CurrentUser(a.user))
-            .ok_or(ApiError::Unauthorized {
-                bearer: bearer_enabled(&auth),
-            })
+        found.map(CurrentUser).ok_or(ApiError::Unauthorized {
+            bearer: bearer_enabled(&auth),
+        })
     }
 }
 
@@ -224,13 +224,12 @@ where
         state: &S,
     ) -> Result<Option<Self>, Self::Rejection> {
         let found = match parts.extensions.get::<GuardOutcome>() {
-            Some(GuardOutcome(found)) => found.clone(),
-            None => {
-                AuthState::from_ref(state)
-                    .guard::<Req<true, false, false>>(parts)
-                    .await?
-            }
+            Some(GuardOutcome(found)) => found.as_deref().map(|a| a.user.clone()),
+            None => AuthState::from_ref(state)
+                .guard::<Req<true, false, false>>(parts)
+                .await?
+                .map(|a| a.user.clone()),
         };
-        Ok(found.map(|a| CurrentUser(a.user)))
+        Ok(found.map(CurrentUser))
     }
 }

@@ -17,6 +17,12 @@ pub trait Requirement: Send + Sync + 'static {
     fn allows_backend(name: &str) -> bool;
     /// The backend names this requirement restricts to (`None`: every backend).
     fn backend_names() -> Option<Vec<String>>;
+    /// The first of [`backend_names`](Self::backend_names) that `declared` refuses (`None`:
+    /// all declared, or every backend). The guard asks on every request: override it to answer
+    /// without building the names.
+    fn unknown_backend(declared: &dyn Fn(&str) -> bool) -> Option<String> {
+        Self::backend_names()?.into_iter().find(|n| !declared(n))
+    }
 }
 
 /// The requirement `#[protected(..)]` expands to.
@@ -46,6 +52,9 @@ impl<const O: bool, const V: bool, const S: bool, B: BackendSet> Requirement for
     fn backend_names() -> Option<Vec<String>> {
         B::names()
     }
+    fn unknown_backend(declared: &dyn Fn(&str) -> bool) -> Option<String> {
+        B::unknown(declared)
+    }
 }
 
 /// A set of backend names, spelled as types.
@@ -54,6 +63,10 @@ pub trait BackendSet: 'static {
     fn contains(name: &str) -> bool;
     /// The names (`None`: every backend).
     fn names() -> Option<Vec<String>>;
+    /// The first name that `declared` refuses (`None`: all declared, or every backend).
+    fn unknown(declared: &dyn Fn(&str) -> bool) -> Option<String> {
+        Self::names()?.into_iter().find(|n| !declared(n))
+    }
 }
 
 /// Every declared backend.
@@ -66,6 +79,9 @@ impl BackendSet for AllBackends {
     fn names() -> Option<Vec<String>> {
         None
     }
+    fn unknown(_: &dyn Fn(&str) -> bool) -> Option<String> {
+        None
+    }
 }
 
 /// A backend name of at most 32 bytes encoded in two `u128`s: the bytes big-endian, padded with
@@ -74,13 +90,16 @@ pub struct Name<const HI: u128, const LO: u128>;
 
 impl<const HI: u128, const LO: u128> Name<HI, LO> {
     fn decode() -> String {
-        let mut bytes = Vec::with_capacity(32);
-        bytes.extend_from_slice(&HI.to_be_bytes());
-        bytes.extend_from_slice(&LO.to_be_bytes());
-        while bytes.last() == Some(&0) {
-            bytes.pop();
-        }
-        String::from_utf8_lossy(&bytes).into_owned()
+        Self::with_name(str::to_owned)
+    }
+
+    /// `f` of the name, decoded on the stack (no allocation unless the bytes are not UTF-8).
+    fn with_name<T>(f: impl FnOnce(&str) -> T) -> T {
+        let mut bytes = [0u8; 32];
+        bytes[..16].copy_from_slice(&HI.to_be_bytes());
+        bytes[16..].copy_from_slice(&LO.to_be_bytes());
+        let len = bytes.iter().rposition(|b| *b != 0).map_or(0, |i| i + 1);
+        f(&String::from_utf8_lossy(&bytes[..len]))
     }
 }
 
@@ -120,10 +139,20 @@ macro_rules! impl_tuple_set {
     ($($hi:ident $lo:ident),+) => {
         impl<$(const $hi: u128, const $lo: u128),+> BackendSet for ($(Name<$hi, $lo>,)+) {
             fn contains(name: &str) -> bool {
-                $( Name::<$hi, $lo>::decode() == name )||+
+                $( Name::<$hi, $lo>::with_name(|n| n == name) )||+
             }
             fn names() -> Option<Vec<String>> {
                 Some(vec![$( Name::<$hi, $lo>::decode() ),+])
+            }
+            fn unknown(declared: &dyn Fn(&str) -> bool) -> Option<String> {
+                $(
+                    if let Some(unknown) = Name::<$hi, $lo>::with_name(
+                        |n| (!declared(n)).then(|| n.to_owned())
+                    ) {
+                        return Some(unknown);
+                    }
+                )+
+                None
             }
         }
     };
@@ -137,3 +166,52 @@ impl_tuple_set!(A0 B0, A1 B1, A2 B2, A3 B3, A4 B4);
 impl_tuple_set!(A0 B0, A1 B1, A2 B2, A3 B3, A4 B4, A5 B5);
 impl_tuple_set!(A0 B0, A1 B1, A2 B2, A3 B3, A4 B4, A5 B5, A6 B6);
 impl_tuple_set!(A0 B0, A1 B1, A2 B2, A3 B3, A4 B4, A5 B5, A6 B6, A7 B7);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    macro_rules! name {
+        ($s:literal) => {
+            Name<
+                { match encode_name($s) { Some((hi, _)) => hi, None => panic!() } },
+                { match encode_name($s) { Some((_, lo)) => lo, None => panic!() } },
+            >
+        };
+    }
+
+    type Two = Req<false, false, false, (name!("jwt"), name!("a-name-of-exactly-thirty-two-b!!"))>;
+
+    #[test]
+    fn names_decode_and_match_without_building_them() {
+        assert_eq!(
+            Two::backend_names(),
+            Some(vec![
+                "jwt".to_owned(),
+                "a-name-of-exactly-thirty-two-b!!".to_owned()
+            ])
+        );
+        for name in ["jwt", "a-name-of-exactly-thirty-two-b!!"] {
+            assert!(Two::allows_backend(name));
+        }
+        for name in [
+            "",
+            "jw",
+            "jwt\0",
+            "JWT",
+            "cookie",
+            "a-name-of-exactly-thirty-two-b!",
+        ] {
+            assert!(!Two::allows_backend(name), "{name:?}");
+        }
+        assert_eq!(Two::unknown_backend(&|_| true), None);
+        assert_eq!(Two::unknown_backend(&|_| false), Some("jwt".to_owned()));
+        assert_eq!(
+            Two::unknown_backend(&|n| n == "jwt"),
+            Some("a-name-of-exactly-thirty-two-b!!".to_owned())
+        );
+        type All = Req<false, false, false>;
+        assert_eq!(All::unknown_backend(&|_| false), None);
+        assert!(All::allows_backend("anything"));
+    }
+}

@@ -1,9 +1,11 @@
 //! Where tokens travel: the `Authorization: Bearer` header or a cookie.
 
+use std::fmt::Write as _;
+
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use serde_json::json;
+use serde::Serialize;
 
 use crate::config::{BackendKind, BackendSpec, CookieSpec};
 
@@ -16,24 +18,30 @@ pub fn extract<'h>(backend: &BackendSpec, headers: &'h HeaderMap) -> Option<&'h 
 }
 
 /// The token of an `Authorization: Bearer <token>` header (scheme compared case-insensitively).
+// `to_str` lets only visible ASCII and tabs through: `trim_ascii` trims what `trim` would.
 pub fn bearer_token(headers: &HeaderMap) -> Option<&str> {
-    let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?.trim();
+    let value = headers
+        .get(header::AUTHORIZATION)?
+        .to_str()
+        .ok()?
+        .trim_ascii();
     let (scheme, token) = value.split_once(' ')?;
-    let token = token.trim();
+    let token = token.trim_ascii();
     (scheme.eq_ignore_ascii_case("bearer") && !token.is_empty()).then_some(token)
 }
 
 /// The value of the cookie `name` in the request's `Cookie` headers (a quoted value is unquoted).
+// As in `bearer_token`, `trim_ascii` is `trim` on what `to_str` lets through.
 pub fn cookie_value<'h>(headers: &'h HeaderMap, name: &str) -> Option<&'h str> {
     headers
         .get_all(header::COOKIE)
         .iter()
         .filter_map(|v| v.to_str().ok())
         .flat_map(|v| v.split(';'))
-        .filter_map(|pair| pair.trim().split_once('='))
-        .find(|(k, _)| k.trim() == name)
+        .filter_map(|pair| pair.trim_ascii().split_once('='))
+        .find(|(k, _)| k.trim_ascii() == name)
         .map(|(_, v)| {
-            let v = v.trim();
+            let v = v.trim_ascii();
             v.strip_prefix('"')
                 .and_then(|v| v.strip_suffix('"'))
                 .unwrap_or(v)
@@ -43,7 +51,10 @@ pub fn cookie_value<'h>(headers: &'h HeaderMap, name: &str) -> Option<&'h str> {
 
 /// A `Set-Cookie` value for `cookie`, in fastapi-users' attribute order.
 pub fn set_cookie(cookie: &CookieSpec, value: &str, max_age: u64) -> String {
-    let mut out = format!("{}={}", cookie.name, value);
+    let mut out = String::with_capacity(cookie.name.len() + value.len() + 96);
+    out.push_str(cookie.name);
+    out.push('=');
+    out.push_str(value);
     if let Some(domain) = cookie.domain {
         out.push_str("; Domain=");
         out.push_str(domain);
@@ -51,7 +62,7 @@ pub fn set_cookie(cookie: &CookieSpec, value: &str, max_age: u64) -> String {
     if cookie.http_only {
         out.push_str("; HttpOnly");
     }
-    out.push_str(&format!("; Max-Age={max_age}; Path={}", cookie.path));
+    let _ = write!(out, "; Max-Age={max_age}; Path={}", cookie.path);
     out.push_str("; SameSite=");
     out.push_str(cookie.same_site.as_str());
     if cookie.secure {
@@ -77,12 +88,21 @@ fn with_cookie(mut response: Response, cookie: String) -> Response {
     response
 }
 
+/// `{"access_token": .., "token_type": "bearer"}`.
+#[derive(Serialize)]
+struct BearerBody<'a> {
+    access_token: &'a str,
+    token_type: &'static str,
+}
+
 /// The successful login answer of this backend for `token`.
 pub fn login_response(backend: &BackendSpec, token: &str) -> Response {
     let mut response = match backend.kind {
-        BackendKind::Jwt => {
-            Json(json!({ "access_token": token, "token_type": "bearer" })).into_response()
-        }
+        BackendKind::Jwt => Json(BearerBody {
+            access_token: token,
+            token_type: "bearer",
+        })
+        .into_response(),
         BackendKind::Cookie => with_cookie(
             StatusCode::NO_CONTENT.into_response(),
             set_cookie(&backend.cookie, token, backend.lifetime),
