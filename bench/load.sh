@@ -7,7 +7,8 @@
 # Environment (defaults): DURATION=10 (s per run), CONNECTIONS=64, ROUNDS=2 (A B A B),
 # LOGIN_CONNECTIONS=1, FLOOD_LOGINS=64, SERVER_CPU=0, LOAD_CPU=1, MAX_LOAD=0.7 (wait until the
 # 1-minute load average is below it, at most LOAD_WAIT=900 s), PYTHON_REFERENCE=1 (when
-# python3 can make bench/.venv: argon2-cffi's hashing time and a fastapi-users column; 0: off).
+# python3 can make bench/.venv: argon2-cffi's hashing time and a fastapi-users column; 0: off),
+# FASTAPI_USERS=1 (0: argon2-cffi only, no fastapi-users column).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -36,7 +37,8 @@ if [ "${PYTHON_REFERENCE:-1}" = 1 ] && command -v python3 >/dev/null 2>&1; then
                 'uvicorn[standard]' argon2-cffi >&2 \
             || echo "pip install failed: no fastapi-users column" >&2
         bench/.venv/bin/python -c 'import argon2' 2>/dev/null && PYTHON_ARGON2=bench/.venv/bin/python
-        bench/.venv/bin/python -c 'import fastapi_users, aiosqlite, uvicorn' 2>/dev/null \
+        [ "${FASTAPI_USERS:-1}" = 1 ] \
+            && bench/.venv/bin/python -c 'import fastapi_users, aiosqlite, uvicorn' 2>/dev/null \
             && FASTAPI_PYTHON=bench/.venv/bin/python
     fi
 fi

@@ -107,10 +107,12 @@ TICK = os.sysconf("SC_CLK_TCK")
 
 
 def busy_seconds():
-    """CPU time spent by the whole machine (every CPU, not idle or iowait)."""
+    """(CPU time the guest's processes and kernel spent, CPU time the hypervisor stole), over
+    every CPU."""
     with open("/proc/stat") as f:
-        fields = [int(x) for x in f.readline().split()[1:]]
-    return (sum(fields[:8]) - fields[3] - fields[4]) / TICK
+        user, nice, system, _idle, _iowait, irq, softirq, steal = (
+            int(x) for x in f.readline().split()[1:9])
+    return (user + nice + system + irq + softirq) / TICK, steal / TICK
 
 
 def process_seconds(pid):
@@ -127,13 +129,14 @@ class ForeignCpu:
     a fraction of the machine: busy time minus the servers' and the load generators'."""
 
     worst = 0.0
+    worst_steal = 0.0
 
     def __init__(self, servers):
         self.servers = servers
 
     def __enter__(self):
         self.t = time.time()
-        self.busy = busy_seconds()
+        self.busy, self.steal = busy_seconds()
         self.ours = self._ours()
         return self
 
@@ -144,12 +147,16 @@ class ForeignCpu:
 
     def __exit__(self, *exc):
         wall = time.time() - self.t
-        foreign = (busy_seconds() - self.busy) - (self._ours() - self.ours)
-        self.fraction = max(0.0, foreign / (wall * (os.cpu_count() or 1)))
+        busy, steal = busy_seconds()
+        foreign = (busy - self.busy) - (self._ours() - self.ours)
+        capacity = wall * (os.cpu_count() or 1)
+        self.fraction = max(0.0, foreign / capacity)
+        self.steal_fraction = (steal - self.steal) / capacity
         ForeignCpu.worst = max(ForeignCpu.worst, self.fraction)
-        if self.fraction > 0.05:
-            log(f"WARNING: other processes used {self.fraction:.0%} of the machine "
-                "during this run")
+        ForeignCpu.worst_steal = max(ForeignCpu.worst_steal, self.steal_fraction)
+        if self.fraction > 0.05 or self.steal_fraction > 0.05:
+            log(f"WARNING: other processes used {self.fraction:.0%} of the machine and the "
+                f"hypervisor stole {self.steal_fraction:.0%} during this run")
         return False
 
 
@@ -251,6 +258,19 @@ def main():
         if not os.path.exists(os.path.join(exe, binary)):
             sys.exit(f"{exe}/{binary} is missing: run bench/load.sh (it builds in release)")
 
+    try:
+        head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT,
+                              capture_output=True, text=True).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "status", "--porcelain", "--", "src", "auth-runtime", "auth-macros",
+             "examples", "Cargo.toml", "Cargo.lock"],
+            cwd=ROOT, capture_output=True, text=True).stdout.split("\n")
+        dirty = [line[3:] for line in dirty if line.strip()]
+    except OSError:
+        head, dirty = "?", []
+    sources = (f"Sources (at start): commit {head}"
+               + (f", with uncommitted changes to {', '.join(dirty)}" if dirty else ", clean")
+               + ".")
     waited = 0
     while load_average() >= MAX_LOAD and waited < LOAD_WAIT:
         if waited % 60 == 0:
@@ -402,6 +422,7 @@ def main():
                     with ForeignCpu(servers) as foreign:
                         r = run_wrk(base + path, scripts[name], connections)
                     r["foreign_cpu"] = foreign.fraction
+                    r["steal"] = foreign.steal_fraction
                     r["rss_kib"] = server.peak()
                     if expected == 200 and r["status"]:
                         log(f"WARNING {server.name} {name}: {r['status']} non-2xx answers")
@@ -413,7 +434,7 @@ def main():
                     log(f"round {round_} {label} {name:45s} {r['rps']:9.0f} req/s  "
                         f"p50 {fmt_ms(r['p50_us'])} ms  p99 {fmt_ms(r['p99_us'])} ms  "
                         f"VmHWM {r['rss_kib'] / 1024:.1f} MiB  foreign CPU "
-                        f"{foreign.fraction:.0%}")
+                        f"{foreign.fraction:.0%}, steal {foreign.steal_fraction:.0%}")
                     time.sleep(1)
                 if path == "/auth/jwt/login":
                     bare_argon2()
@@ -444,6 +465,7 @@ def main():
                 login_out, _ = logins.communicate()
                 r["logins"] = parse_wrk(login_out)
                 meter.__exit__(None, None, None)
+                r["foreign_cpu"], r["steal"] = meter.fraction, meter.steal_fraction
                 r["rss_kib"] = server.peak()
                 flood[label].append(r)
                 log(f"round {round_} {label} flood: /protected {r['rps']:9.0f} req/s  "
@@ -468,10 +490,12 @@ def main():
     print()
     print(f"## Load benchmark, {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}")
     print()
+    print(sources)
+    print()
     print(f"wrk -t1, {DURATION} s per run, {CONNECTIONS} connections "
           f"(login: {LOGIN_CONNECTIONS}), {ROUNDS} rounds A B A B; servers on CPU {SERVER_CPU}, "
           f"wrk on CPU {LOAD_CPU}; load average at start {start_load:.2f}, "
-          f"{os.cpu_count()} CPUs. Means over rounds; RSS = peak over the rounds.")
+          f"{os.cpu_count()} CPUs. RSS = peak over the rounds.")
     print()
     head = "| route |" + "".join(f" {x} req/s |" for x in labels) + " A/B |"
     head += (" A/C |" if "C" in labels else "")
@@ -479,18 +503,30 @@ def main():
     head += "".join(f" {x} peak RSS MiB |" for x in labels)
     print(head)
     print("|---|" + "---:|" * (head.count("|") - 2))
+    def clean(runs):
+        """The runs other processes left alone (< 5 % of the machine), if there are any."""
+        quiet = [r for r in runs if r["foreign_cpu"] < 0.05 and r["steal"] < 0.05]
+        return quiet or runs
+
+    disturbed = []
     for name, *_ in scenarios:
         row = {
             label: {
-                "rps": mean([r["rps"] for r in rs]),
+                "rps": mean([r["rps"] for r in clean(rs)]),
                 "rps_rounds": [r["rps"] for r in rs],
-                "p50_us": mean([r["p50_us"] for r in rs]),
-                "p99_us": mean([r["p99_us"] for r in rs]),
+                "foreign_rounds": [r["foreign_cpu"] for r in rs],
+                "p50_us": mean([r["p50_us"] for r in clean(rs)]),
+                "p99_us": mean([r["p99_us"] for r in clean(rs)]),
                 "rss_mib": max(r["rss_kib"] for r in rs) / 1024,
             }
             for label, rs in results[name].items()
         }
         summary[name] = row
+        for label, rs in results[name].items():
+            dropped = len(rs) - len(clean(rs))
+            if dropped or rs[0]["foreign_cpu"] >= 0.05 or rs[0]["steal"] >= 0.05:
+                disturbed.append(f"{name} {label}: " + ", ".join(
+                    f"{r['foreign_cpu']:.0%}+{r['steal']:.0%}" for r in rs))
         line = f"| {name} |" + "".join(f" {row[x]['rps']:.0f} |" for x in labels)
         line += f" {row['A']['rps'] / row['B']['rps']:.3f} |"
         if "C" in labels:
@@ -503,6 +539,10 @@ def main():
     print("A = quickstart (axum-users), B = hand-written baseline (examples/baseline.rs)"
           + (", C = fastapi-users 15.0.5 under uvicorn (bench/fastapi_users_app.py)."
              if "C" in labels else "."))
+    print()
+    print("Means over the rounds in which other processes used < 5 % of the machine and the "
+          "hypervisor stole < 5 % (all rounds if none). Disturbed runs (share of the machine "
+          "used by other processes + stolen, per round): " + ("; ".join(disturbed) if disturbed else "none") + ".")
     print()
     print("Per-round req/s: " + "; ".join(
         f"{name}: " + " / ".join(
@@ -608,10 +648,10 @@ def main():
           f"Hashing pool of the pinned quickstart: {pool} (one per CPU it may run on). "
           f"VmHWM reset between runs: {'yes' if quickstart.resettable else 'no'}. "
           f"Worst share of the machine used by other processes during a run: "
-          f"{ForeignCpu.worst:.0%}. "
+          f"{ForeignCpu.worst:.0%}; worst steal: {ForeignCpu.worst_steal:.0%}. "
           f"Measured in {elapsed:.0f} s; logs and wrk scripts in {workdir}.")
     with open(os.path.join(workdir, "results.json"), "w") as f:
-        json.dump({"summary": summary, "flood": flood, "argon2_ms": argon2_times, "quickstart_peak_mib": whole,
+        json.dump({"summary": summary, "runs": results, "flood": flood, "argon2_ms": argon2_times, "quickstart_peak_mib": whole,
                    "pool": pool, "start_load": start_load, "worst_foreign_cpu": ForeignCpu.worst, "elapsed_s": elapsed}, f, indent=1)
 
 
