@@ -180,13 +180,29 @@ class Server:
 
     def begin(self):
         """Starts a measured interval: remember the peak so far, reset it."""
-        self.whole_run_peak = max(self.whole_run_peak, rss_kib(self.proc.pid, "VmHWM"))
+        between = rss_kib(self.proc.pid, "VmHWM")
+        if between > self.whole_run_peak:
+            log(f"{self.name}: new peak RSS {between / 1024:.1f} MiB reached since the last "
+                "reset (between measured runs)")
+        self.whole_run_peak = max(self.whole_run_peak, between)
         self.resettable = reset_peak(self.proc.pid) and self.resettable
 
     def peak(self):
         value = rss_kib(self.proc.pid, "VmHWM")
         self.whole_run_peak = max(self.whole_run_peak, value)
         return value
+
+    def settle(self, limit=120):
+        """Waits until the server stops using CPU (logins queued by a flood still running)."""
+        deadline = time.time() + limit
+        last = process_seconds(self.proc.pid)
+        while time.time() < deadline:
+            time.sleep(0.5)
+            now = process_seconds(self.proc.pid)
+            if now - last < 0.02:
+                return
+            last = now
+        log(f"WARNING: {self.name} still busy {limit} s after the flood")
 
     def stop(self):
         self.peak()
@@ -466,6 +482,10 @@ def main():
                 r["logins"] = parse_wrk(login_out)
                 meter.__exit__(None, None, None)
                 r["foreign_cpu"], r["steal"] = meter.fraction, meter.steal_fraction
+                # Logins still queued when wrk stops keep the core busy: let them finish
+                # before the next server is measured on the same core.
+                server.settle()
+                r["rss_after_settle_kib"] = server.peak()
                 r["rss_kib"] = server.peak()
                 flood[label].append(r)
                 log(f"round {round_} {label} flood: /protected {r['rps']:9.0f} req/s  "
