@@ -74,22 +74,29 @@ impl PasswordHasher {
         Argon2::new(Algorithm::Argon2id, Version::V0x13, self.params.clone())
     }
 
+    /// Runs `work` on the blocking pool once a permit is free. The permit moves into the
+    /// blocking closure and is released when the hash is done, not when the caller's future is:
+    /// a request dropped mid-hash (its client gone) cannot let another 64 MiB hash start beside
+    /// the one still running, so at most `max_concurrency` hashes are ever in memory.
     async fn blocking<T: Send + 'static>(
         &self,
         work: impl FnOnce(Argon2<'static>) -> T + Send + 'static,
     ) -> Result<T, ApiError> {
-        let _permit = self
-            .permits
-            .acquire()
+        let permit = Arc::clone(&self.permits)
+            .acquire_owned()
             .await
             .map_err(|_| ApiError::Unavailable)?;
         let argon2 = self.argon2();
-        tokio::task::spawn_blocking(move || work(argon2))
-            .await
-            .map_err(|err| {
-                tracing::error!(error = %err, "password hashing task failed");
-                ApiError::Unavailable
-            })
+        tokio::task::spawn_blocking(move || {
+            let result = work(argon2);
+            drop(permit);
+            result
+        })
+        .await
+        .map_err(|err| {
+            tracing::error!(error = %err, "password hashing task failed");
+            ApiError::Unavailable
+        })
     }
 
     /// Hashes a password into an argon2id PHC string.
@@ -179,4 +186,42 @@ fn verify_and_update(
     }
     tracing::warn!("stored password hash has an unknown format; login refused");
     Ok((false, None))
+}
+
+#[cfg(test)]
+mod cancellation_tests {
+    use std::time::Duration;
+
+    use super::PasswordHasher;
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_dropped_request_keeps_its_permit_until_its_hash_ends() {
+        // About a tenth of a second a hash: long enough to cancel the request mid-hash.
+        let hasher = PasswordHasher::with_params(32 * 1024, 3, 1)
+            .unwrap()
+            .max_concurrency(1);
+        let request = {
+            let hasher = hasher.clone();
+            tokio::spawn(async move { hasher.hash("correct horse").await })
+        };
+        while hasher.permits.available_permits() == 1 {
+            tokio::time::sleep(Duration::from_millis(1)).await;
+        }
+        // The hash is on the blocking pool now; the client goes away.
+        tokio::time::sleep(Duration::from_millis(10)).await;
+        request.abort();
+        assert!(request.await.unwrap_err().is_cancelled());
+        assert_eq!(
+            hasher.permits.available_permits(),
+            0,
+            "the hash still runs, so its permit must still be held"
+        );
+        tokio::time::timeout(Duration::from_secs(30), async {
+            while hasher.permits.available_permits() == 0 {
+                tokio::time::sleep(Duration::from_millis(5)).await;
+            }
+        })
+        .await
+        .expect("the permit comes back when the hash ends");
+    }
 }
