@@ -363,18 +363,6 @@ fn parse_response(raw: &[u8]) -> Option<Response> {
     })
 }
 
-/// How many Redis keys start with `prefix`.
-async fn redis_keys(url: &str, prefix: &str) -> usize {
-    let client = redis::Client::open(url).unwrap();
-    let mut conn = client.get_multiplexed_async_connection().await.unwrap();
-    let keys: Vec<String> = redis::cmd("KEYS")
-        .arg(format!("{prefix}*"))
-        .query_async(&mut conn)
-        .await
-        .unwrap();
-    keys.len()
-}
-
 async fn count(pool: &sqlx::PgPool, sql: &str) -> i64 {
     sqlx::query_scalar::<_, i64>(sql)
         .fetch_one(pool)
@@ -457,7 +445,7 @@ async fn two_instances_share_users_and_sessions() {
     let token_b = b.bearer_token(email, password).await;
     let cookie_b = b.cookie(email, password).await;
     assert_eq!(
-        redis_keys(&redis_url, &prefix).await,
+        services::redis_keys(&redis_url, &prefix).await,
         1,
         "one Redis session"
     );
@@ -493,7 +481,7 @@ async fn two_instances_share_users_and_sessions() {
     assert!(response
         .header("set-cookie")
         .is_some_and(|c| c.contains("Max-Age=0")));
-    assert_eq!(redis_keys(&redis_url, &prefix).await, 0);
+    assert_eq!(services::redis_keys(&redis_url, &prefix).await, 0);
     let response = b.get_cookie("/protected", &cookie_b).await;
     assert_eq!(response.status, 401);
     assert_eq!(response.json(), json!({"detail": "Unauthorized"}));
@@ -504,7 +492,7 @@ async fn two_instances_share_users_and_sessions() {
     let cookie_a = a.cookie(email, password).await;
     let response = a.get_cookie("/protected", &cookie_a).await;
     assert_eq!(response.status, 200, "{}", response.body);
-    assert_eq!(redis_keys(&redis_url, &prefix).await, 1);
+    assert_eq!(services::redis_keys(&redis_url, &prefix).await, 1);
     let new_password = "excalibur-2024";
     let auth = format!("Bearer {token_b}");
     let response = b
@@ -520,7 +508,7 @@ async fn two_instances_share_users_and_sessions() {
         .await;
     assert_eq!(response.status, 200, "{}", response.body);
     assert_eq!(response.json()["email"], email);
-    assert_eq!(redis_keys(&redis_url, &prefix).await, 0);
+    assert_eq!(services::redis_keys(&redis_url, &prefix).await, 0);
     for instance in [&a, &b] {
         let response = instance.get_cookie("/protected", &cookie_a).await;
         assert_eq!(response.status, 401, "{}: {}", instance.name, response.body);

@@ -212,7 +212,7 @@ impl World {
     }
 
     async fn redis_keys(&self) -> usize {
-        redis_keys(&self.redis_url, &self.prefix).await
+        services::redis_keys(&self.redis_url, &self.prefix).await
     }
 
     /// Every request that needs PostgreSQL answers 503 (at the same time, so that the test
@@ -327,17 +327,6 @@ impl World {
         let (status, _, body) = self.login("db", &session.email).await;
         assert_eq!(status, StatusCode::OK, "login after the outage: {body}");
     }
-}
-
-async fn redis_keys(url: &str, prefix: &str) -> usize {
-    let client = redis::Client::open(url).unwrap();
-    let mut conn = client.get_multiplexed_async_connection().await.unwrap();
-    let keys: Vec<String> = redis::cmd("KEYS")
-        .arg(format!("{prefix}*"))
-        .query_async(&mut conn)
-        .await
-        .unwrap();
-    keys.len()
 }
 
 async fn pg_outage(mode: Mode) {
@@ -764,7 +753,7 @@ async fn real_redis_restart_under_load() {
     assert!(tally.get("down jwt", 200) > 0, "{:?}", tally.counts);
     assert!(tally.get("back login", 204) > 0, "{:?}", tally.counts);
     // The restarted server kept nothing (no persistence); the sessions in it are new ones.
-    let keys = redis_keys(&server.url(), "fastapi_users_token:").await;
+    let keys = services::redis_keys(&server.url(), "fastapi_users_token:").await;
     assert!(keys >= 1, "the sessions made after the restart: {keys}");
     drop(server);
 }

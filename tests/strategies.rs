@@ -13,7 +13,6 @@
 
 mod common;
 
-use std::net::SocketAddr;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -25,11 +24,11 @@ use axum_users::{
     generate_token, is_plausible_token, AuthStateBuilder, MemoryTokenStore, RedisTokenStore,
     Strategy, TokenStore,
 };
+use common::proxy::{host_port, Mode, Proxy};
 use common::services;
 use common::*;
 use serde_json::{json, Value};
-use tokio::net::{TcpListener, TcpStream};
-use tokio::sync::watch;
+use tokio::net::TcpListener;
 use uuid::Uuid;
 
 // ---------------------------------------------------------------------------------------------
@@ -1073,99 +1072,6 @@ async fn eventually(app: &Router, make: impl Fn() -> Request<Body>, expected: St
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Mode {
-    /// Connections are forwarded to Redis.
-    Forward,
-    /// Connections are accepted and held, never answered (a network partition); the
-    /// established ones stay held, even after forwarding resumes.
-    Blackhole,
-    /// Connections are accepted and closed at once (a crashing server).
-    Close,
-}
-
-/// A TCP proxy in front of Redis whose behaviour the test switches.
-struct Proxy {
-    addr: SocketAddr,
-    mode: watch::Sender<Mode>,
-    task: tokio::task::JoinHandle<()>,
-}
-
-impl Proxy {
-    async fn start(upstream: SocketAddr) -> Proxy {
-        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let addr = listener.local_addr().unwrap();
-        let (mode, rx) = watch::channel(Mode::Forward);
-        let task = tokio::spawn(async move {
-            while let Ok((client, _)) = listener.accept().await {
-                tokio::spawn(Self::serve(client, upstream, rx.clone()));
-            }
-        });
-        Proxy { addr, mode, task }
-    }
-
-    async fn serve(mut client: TcpStream, upstream: SocketAddr, mut mode: watch::Receiver<Mode>) {
-        let current = *mode.borrow_and_update();
-        match current {
-            Mode::Close => drop(client),
-            Mode::Blackhole => {
-                // Held until the proxy goes away.
-                while mode.changed().await.is_ok() {}
-                drop(client);
-            }
-            Mode::Forward => {
-                let Ok(mut server) = TcpStream::connect(upstream).await else {
-                    return;
-                };
-                let outcome = tokio::select! {
-                    _ = tokio::io::copy_bidirectional(&mut client, &mut server) => None,
-                    now = async {
-                        loop {
-                            if mode.changed().await.is_err() {
-                                return Mode::Close;
-                            }
-                            let now = *mode.borrow_and_update();
-                            if now != Mode::Forward {
-                                return now;
-                            }
-                        }
-                    } => Some(now),
-                };
-                drop(server);
-                if outcome == Some(Mode::Blackhole) {
-                    // The client's connection stays held, unanswered, until the proxy goes away.
-                    while mode.changed().await.is_ok() {}
-                }
-            }
-        }
-    }
-
-    fn set(&self, mode: Mode) {
-        self.mode.send_replace(mode);
-    }
-
-    fn url(&self) -> String {
-        format!("redis://{}", self.addr)
-    }
-}
-
-impl Drop for Proxy {
-    fn drop(&mut self) {
-        self.task.abort();
-    }
-}
-
-fn redis_addr(url: &str) -> SocketAddr {
-    let client = redis::Client::open(url).unwrap();
-    let addr = client.get_connection_info().addr().to_string();
-    tokio::task::block_in_place(|| {
-        std::net::ToSocketAddrs::to_socket_addrs(&addr)
-            .unwrap()
-            .next()
-            .unwrap()
-    })
-}
-
 /// Redis behind a proxy: a partition (held connections) and a crash (closed connections)
 /// answer 503 within a bounded time — never a hang, never a 401, a failed password change
 /// changes nothing — and service resumes by itself once Redis is reachable again.
@@ -1174,9 +1080,9 @@ async fn redis_outage_answers_503_and_service_resumes() {
     let Some(url) = services::redis().await else {
         return;
     };
-    let proxy = Proxy::start(redis_addr(&url)).await;
+    let proxy = Proxy::start_holding(&host_port(&url, 6379)).await;
     let prefix = services::unique_prefix();
-    let store = RedisTokenStore::connect(&proxy.url())
+    let store = RedisTokenStore::connect(&proxy.url_for(&url))
         .await
         .unwrap()
         .with_prefix(prefix.clone());
@@ -1199,7 +1105,7 @@ async fn redis_outage_answers_503_and_service_resumes() {
     env.assert_accepted(Via::Bearer, &token, &alice).await;
     let me = || get_bearer("/me", &token);
 
-    for mode in [Mode::Blackhole, Mode::Close, Mode::Blackhole] {
+    for mode in [Mode::Blackhole, Mode::Refuse, Mode::Blackhole] {
         proxy.set(mode);
         // Many requests at once: each answers 503 within the bound.
         let answers = futures::future::join_all((0..16).map(|_| bounded(&env.app, me()))).await;

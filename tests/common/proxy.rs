@@ -6,7 +6,9 @@
 //!   (the server "went away").
 //! - [`Mode::Blackhole`]: new connections are accepted and never answered; live ones stop
 //!   relaying in both directions (a network partition). They are closed when the mode changes
-//!   again, so that clients reconnect after the partition heals.
+//!   again, so that clients reconnect after the partition heals — unless the proxy was started
+//!   with [`Proxy::start_holding`], which keeps them open and silent until the proxy is dropped
+//!   (connections that died silently: the client must notice and replace them itself).
 //!
 //! Dropping the [`Proxy`] stops it and closes every connection.
 
@@ -38,6 +40,16 @@ pub struct Proxy {
 impl Proxy {
     /// Starts a proxy to `upstream` (`host:port`) on a free port of 127.0.0.1, forwarding.
     pub async fn start(upstream: &str) -> Proxy {
+        Self::launch(upstream, false).await
+    }
+
+    /// Like [`start`](Self::start), but connections caught by a blackhole stay open and silent
+    /// after the partition heals, until the proxy is dropped.
+    pub async fn start_holding(upstream: &str) -> Proxy {
+        Self::launch(upstream, true).await
+    }
+
+    async fn launch(upstream: &str, hold: bool) -> Proxy {
         let upstream: SocketAddr = tokio::net::lookup_host(upstream)
             .await
             .unwrap_or_else(|e| panic!("cannot resolve the proxy upstream {upstream}: {e}"))
@@ -56,7 +68,7 @@ impl Proxy {
                 };
                 let _ = client.set_nodelay(true);
                 let rx = modes.subscribe();
-                tokio::spawn(serve(client, upstream, rx));
+                tokio::spawn(serve(client, upstream, rx, hold));
             }
         });
         Proxy { addr, mode, accept }
@@ -126,7 +138,22 @@ async fn next_mode(rx: &mut watch::Receiver<Mode>, current: Mode) -> Option<Mode
     }
 }
 
-async fn serve(mut client: TcpStream, upstream: SocketAddr, mut rx: watch::Receiver<Mode>) {
+/// Keeps a blackholed connection open and silent: until the mode changes, or with `hold` until
+/// the proxy is dropped.
+async fn freeze(rx: &mut watch::Receiver<Mode>, hold: bool) {
+    if hold {
+        while rx.changed().await.is_ok() {}
+    } else {
+        let _ = next_mode(rx, Mode::Blackhole).await;
+    }
+}
+
+async fn serve(
+    mut client: TcpStream,
+    upstream: SocketAddr,
+    mut rx: watch::Receiver<Mode>,
+    hold: bool,
+) {
     let mode = *rx.borrow_and_update();
     match mode {
         Mode::Refuse => {
@@ -134,7 +161,7 @@ async fn serve(mut client: TcpStream, upstream: SocketAddr, mut rx: watch::Recei
         }
         Mode::Blackhole => {
             // Hold the socket without reading until the partition heals, then close it.
-            let _ = next_mode(&mut rx, Mode::Blackhole).await;
+            freeze(&mut rx, hold).await;
         }
         Mode::Forward => {
             let mut server = tokio::select! {
@@ -150,8 +177,8 @@ async fn serve(mut client: TcpStream, upstream: SocketAddr, mut rx: watch::Recei
                 changed = next_mode(&mut rx, Mode::Forward) => changed,
             };
             if changed == Some(Mode::Blackhole) {
-                // Freeze: keep both sockets open and silent until the mode changes again.
-                let _ = next_mode(&mut rx, Mode::Blackhole).await;
+                // Freeze: keep both sockets open and silent.
+                freeze(&mut rx, hold).await;
             }
             // Refuse, the end of a blackhole, or a dropped proxy: close both sides.
         }

@@ -141,3 +141,15 @@ pub async fn redis() -> Option<String> {
         }
     }
 }
+
+/// How many Redis keys start with `prefix`.
+pub async fn redis_keys(url: &str, prefix: &str) -> usize {
+    let client = redis::Client::open(url).unwrap();
+    let mut conn = client.get_multiplexed_async_connection().await.unwrap();
+    let keys: Vec<String> = redis::cmd("KEYS")
+        .arg(format!("{prefix}*"))
+        .query_async(&mut conn)
+        .await
+        .unwrap();
+    keys.len()
+}
