@@ -82,6 +82,11 @@ pub struct CookieSpec {
     pub http_only: bool,
     /// `SameSite` attribute (default `lax`).
     pub same_site: SameSite,
+    /// CSRF check (default `true`): a cookie-authenticated request with an unsafe method
+    /// (POST, PUT, PATCH, DELETE), and the backend's login, are accepted only from a trusted
+    /// origin (`Origin`, else `Sec-Fetch-Site: same-origin`, else `Referer`); otherwise 403
+    /// `CSRF_FAILED`. Bearer requests are never checked.
+    pub csrf: bool,
 }
 
 impl CookieSpec {
@@ -93,6 +98,7 @@ impl CookieSpec {
         secure: true,
         http_only: true,
         same_site: SameSite::Lax,
+        csrf: true,
     };
 }
 
@@ -175,6 +181,10 @@ pub trait AuthConfig: Send + Sync + 'static {
     /// (`#[auth(verify_token_lifetime = N)]`).
     const VERIFY_TOKEN_LIFETIME: u64 = 3600;
 
+    /// Brute-force limits of the generated routes (`#[auth(login_per_account = "5/15m", ..)]`,
+    /// `#[auth(rate_limits = false)]`); [`RateLimits::DEFAULT`] unless declared.
+    const RATE_LIMITS: RateLimits = RateLimits::DEFAULT;
+
     /// The generated routes: `POST /auth/{name}/login` and `POST /auth/{name}/logout` for
     /// every backend, and `POST /auth/register`.
     ///
@@ -185,5 +195,83 @@ pub trait AuthConfig: Send + Sync + 'static {
         AuthState: FromRef<S>,
     {
         crate::routes::router::<S>(Self::BACKENDS)
+    }
+}
+
+/// At most `max` events per `window` seconds for one key (one e-mail address, one client
+/// address). Written `"N/period"` in the derive: `"5/15m"`, `"20/1h"`, `"100/1d"`, `"3/30s"`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Rate {
+    /// Events allowed in one window.
+    pub max: u32,
+    /// Window length, in seconds.
+    pub window: u64,
+}
+
+impl Rate {
+    /// `max` events per `window` seconds.
+    pub const fn new(max: u32, window: u64) -> Self {
+        Rate { max, window }
+    }
+}
+
+/// The brute-force limits of the generated routes; `None` turns one off.
+///
+/// A limit that is reached answers 429 `{"detail": "TOO_MANY_REQUESTS"}` with `Retry-After`.
+/// Limits per account count by the normalized e-mail address, whether or not a user has it, so
+/// a 429 tells nothing about which addresses are registered. Limits per client count by the
+/// socket's address (or the address a trusted proxy reports).
+///
+/// ```
+/// use axum_users_runtime::{Rate, RateLimits};
+///
+/// let strict = RateLimits {
+///     login_per_account: Some(Rate::new(3, 30 * 60)),
+///     ..RateLimits::DEFAULT
+/// };
+/// assert_eq!(RateLimits::DEFAULT.login_per_account, Some(Rate::new(5, 15 * 60)));
+/// assert_eq!(RateLimits::OFF.login_per_client, None);
+/// # let _ = strict;
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct RateLimits {
+    /// Failed logins per e-mail address (default 5 per 15 minutes). A successful login and a
+    /// password reset clear the address's counter.
+    pub login_per_account: Option<Rate>,
+    /// Failed logins per client address (default 30 per 15 minutes).
+    pub login_per_client: Option<Rate>,
+    /// Registrations per client address (default 20 per hour).
+    pub register_per_client: Option<Rate>,
+    /// `forgot-password` and `request-verify-token` requests per e-mail address (default 5 per
+    /// hour): no mailbox is flooded through the service.
+    pub mail_per_account: Option<Rate>,
+    /// `forgot-password` and `request-verify-token` requests per client address (default 20
+    /// per hour).
+    pub mail_per_client: Option<Rate>,
+}
+
+impl RateLimits {
+    /// The defaults.
+    pub const DEFAULT: RateLimits = RateLimits {
+        login_per_account: Some(Rate::new(5, 15 * 60)),
+        login_per_client: Some(Rate::new(30, 15 * 60)),
+        register_per_client: Some(Rate::new(20, 60 * 60)),
+        mail_per_account: Some(Rate::new(5, 60 * 60)),
+        mail_per_client: Some(Rate::new(20, 60 * 60)),
+    };
+
+    /// No limits at all (`#[auth(rate_limits = false)]`).
+    pub const OFF: RateLimits = RateLimits {
+        login_per_account: None,
+        login_per_client: None,
+        register_per_client: None,
+        mail_per_account: None,
+        mail_per_client: None,
+    };
+}
+
+impl Default for RateLimits {
+    fn default() -> Self {
+        Self::DEFAULT
     }
 }

@@ -113,6 +113,17 @@ pub enum ApiError {
     /// 404 `{"detail": "Not Found"}`.
     #[error("not found")]
     NotFound,
+    /// 429 `{"detail": "TOO_MANY_REQUESTS"}` with `Retry-After: <seconds>`: a brute-force
+    /// limit ([`RateLimits`](crate::RateLimits)) is reached.
+    #[error("too many requests; retry after {retry_after} s")]
+    TooManyRequests {
+        /// Seconds until the limit's window ends (at least 1).
+        retry_after: u64,
+    },
+    /// 403 `{"detail": "CSRF_FAILED"}`: a cookie-authenticated unsafe request, or a cookie
+    /// login, came from an origin that is not trusted.
+    #[error("CSRF check failed")]
+    CsrfFailed,
     /// 503 `{"detail": "SERVICE_UNAVAILABLE"}`: the store or another dependency failed.
     #[error("service unavailable")]
     Unavailable,
@@ -141,6 +152,8 @@ impl ApiError {
             ApiError::Unauthorized { .. } => StatusCode::UNAUTHORIZED,
             ApiError::Forbidden => StatusCode::FORBIDDEN,
             ApiError::NotFound => StatusCode::NOT_FOUND,
+            ApiError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
+            ApiError::CsrfFailed => StatusCode::FORBIDDEN,
             ApiError::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -156,6 +169,8 @@ impl ApiError {
             ApiError::Unauthorized { .. } => Detail::Text("Unauthorized"),
             ApiError::Forbidden => Detail::Text("Forbidden"),
             ApiError::NotFound => Detail::Text("Not Found"),
+            ApiError::TooManyRequests { .. } => Detail::Text("TOO_MANY_REQUESTS"),
+            ApiError::CsrfFailed => Detail::Text("CSRF_FAILED"),
             ApiError::Unavailable => Detail::Text("SERVICE_UNAVAILABLE"),
             ApiError::Internal(_) => Detail::Text("Internal Server Error"),
         }
@@ -187,6 +202,11 @@ impl IntoResponse for ApiError {
             response
                 .headers_mut()
                 .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+        }
+        if let ApiError::TooManyRequests { retry_after } = self {
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(retry_after.max(1)));
         }
         response
     }

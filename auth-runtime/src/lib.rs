@@ -22,7 +22,9 @@ pub mod transport;
 mod user;
 pub mod validation;
 
-pub use config::{AuthConfig, BackendKind, BackendSpec, CookieSpec, SameSite, Strategy};
+pub use config::{
+    AuthConfig, BackendKind, BackendSpec, CookieSpec, Rate, RateLimits, SameSite, Strategy,
+};
 pub use error::{ApiError, ConfigError, StoreError, ValidationIssue};
 pub use fields::{Field, FieldKind, UserFields};
 pub use guard::{Authenticated, CurrentUser, Protected};
@@ -51,7 +53,9 @@ pub use jsonwebtoken::Algorithm;
 /// What generated code uses. Not part of the public API.
 #[doc(hidden)]
 pub mod __private {
-    pub use crate::config::{AuthConfig, BackendKind, BackendSpec, CookieSpec, SameSite, Strategy};
+    pub use crate::config::{
+        AuthConfig, BackendKind, BackendSpec, CookieSpec, Rate, RateLimits, SameSite, Strategy,
+    };
     pub use crate::guard::Protected;
     pub use crate::requirement::{AllBackends, Name, Req};
 }

@@ -98,6 +98,7 @@ fn backend_spec(backend: &Backend) -> TokenStream {
                 secure: #secure,
                 http_only: #http_only,
                 same_site: #same_site,
+                csrf: true,
             },
         }
     }
@@ -134,6 +135,7 @@ mod tests {
                             secure: true,
                             http_only: true,
                             same_site: ::axum_users::__private::SameSite::Lax,
+                            csrf: true,
                         },
                     },
                     ::axum_users::__private::BackendSpec {
@@ -148,6 +150,7 @@ mod tests {
                             secure: true,
                             http_only: true,
                             same_site: ::axum_users::__private::SameSite::Lax,
+                            csrf: true,
                         },
                     },
                 ];
