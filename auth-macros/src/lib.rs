@@ -15,6 +15,8 @@ mod ctxt;
 mod derive;
 mod fallback;
 mod names;
+#[cfg(test)]
+mod proptests;
 mod protected;
 
 use proc_macro::TokenStream;
@@ -38,40 +40,69 @@ use proc_macro::TokenStream;
 /// | `secure` | cookie | `true` / `false` | `true` |
 /// | `http_only` | cookie | `true` / `false` | `true` |
 /// | `same_site` | cookie | `lax`, `strict` or `none` (ident or string) | `lax` |
+/// | `csrf` | cookie | `true` / `false`: check unsafe requests authenticated by the cookie against cross-site forgery | `true` |
 ///
 /// Backend names must be unique (they form the route path) and `same_site = none` requires
 /// `secure = true`. Every mistake is reported at the offending tokens, all of them at once.
 ///
 /// An optional `#[auth(key, key = value, ..)]`, at most once and anywhere among the
-/// `#[backend]`s, sets the options of the whole configuration; each key given becomes the
-/// `AuthConfig` const of the same name in upper case, the others keep the trait's defaults:
+/// `#[backend]`s, sets the options of the whole configuration. Each key given becomes the
+/// `AuthConfig` const of the same name in upper case, except the rate limit keys, which
+/// together become `RATE_LIMITS`; the others keep the trait's defaults:
 ///
 /// | key | value | default |
 /// |---|---|---|
 /// | `requires_verification` | flag, or `true` / `false` | `false` |
 /// | `reset_token_lifetime` | integer, seconds, at least 1 | `3600` |
 /// | `verify_token_lifetime` | integer, seconds, at least 1 | `3600` |
+/// | `login_per_account` | rate: failed logins per e-mail address | `"5/15m"` |
+/// | `login_per_client` | rate: failed logins per client address | `"30/15m"` |
+/// | `register_per_client` | rate: registrations per client address | `"20/1h"` |
+/// | `mail_per_account` | rate: `forgot-password` / `request-verify-token` per e-mail address | `"5/1h"` |
+/// | `mail_per_client` | rate: `forgot-password` / `request-verify-token` per client address | `"20/1h"` |
+/// | `rate_limits` | `true` / `false`: `false` turns every limit off | `true` |
+///
+/// A rate is a string `"N/period"`: at most `N` requests (a whole number from 1 to
+/// `u32::MAX`) per period, a whole number of at least 1 followed by a unit `s`, `m`, `h` or
+/// `d` (seconds, minutes, hours, days), or the unit alone for 1 of it, e.g. `"5/15m"`,
+/// `"20/1h"`, `"3/30s"`, `"10/d"`; the period must fit a `u64` number of seconds. `"off"`
+/// turns that one limit off. The rate keys given become `AuthConfig::RATE_LIMITS` over
+/// `RateLimits::DEFAULT` (over `RateLimits::OFF` with `rate_limits = false`, which therefore
+/// cannot be combined with a rate key).
 ///
 /// An `#[auth]` or `#[auth()]` without keys is an error (remove it instead), as are unknown
 /// and repeated keys.
 ///
 /// ```ignore
 /// use axum_users::prelude::*;
+/// use axum_users::{Rate, RateLimits};
 ///
 /// #[derive(AuthConfig)]
 /// #[backend(jwt, name = "jwt", lifetime = 3600)]
 /// #[backend(cookie, name = "cookie", lifetime = 86400, same_site = strict)]
-/// #[auth(requires_verification, reset_token_lifetime = 900)]
+/// #[backend(cookie, name = "native-app", csrf = false)]
+/// #[auth(
+///     requires_verification,
+///     reset_token_lifetime = 900,
+///     login_per_account = "3/30m",
+///     register_per_client = "off",
+///     mail_per_client = "50/d",
+/// )]
 /// struct Auth;
 ///
 /// assert_eq!(Auth::BACKENDS[1].lifetime, 86400);
+/// assert!(Auth::BACKENDS[1].cookie.csrf);
+/// assert!(!Auth::BACKENDS[2].cookie.csrf);
 /// assert!(Auth::REQUIRES_VERIFICATION);
+/// assert_eq!(Auth::RATE_LIMITS.login_per_account, Some(Rate::new(3, 1800)));
+/// assert_eq!(Auth::RATE_LIMITS.register_per_client, None);
+/// assert_eq!(Auth::RATE_LIMITS.mail_per_client, Some(Rate::new(50, 86400)));
+/// assert_eq!(Auth::RATE_LIMITS.login_per_client, RateLimits::DEFAULT.login_per_client);
 /// let app: axum::Router<AuthState> = axum::Router::new().merge(Auth::router());
 /// ```
 #[proc_macro_derive(AuthConfig, attributes(backend, auth))]
 pub fn derive_auth_config(input: TokenStream) -> TokenStream {
-    let input = syn::parse_macro_input!(input as syn::DeriveInput);
-    derive::expand(&input).into()
+    derive::expand_tokens(input.into()).into()
 }
 
 /// Guards an axum handler: the request must be authenticated by one of the application's

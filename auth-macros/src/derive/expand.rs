@@ -1,9 +1,10 @@
 //! Back end: the `AuthConfig` impl of a valid [`Container`].
 
-use proc_macro2::TokenStream;
+use proc_macro2::{Span, TokenStream};
 use quote::quote;
 
-use super::parse::{Backend, Container, Kind, SameSite, Strategy};
+use super::parse::{Backend, Container, Kind, Options, SameSite, Setting, Strategy};
+use super::rate::Rate;
 
 /// `impl AuthConfig for Auth { const BACKENDS: .. = &[BackendSpec { .. }, ..]; }`, one spec per
 /// `#[backend]` in declared order, defaults filled in, plus one const per `#[auth(..)]` key that
@@ -25,6 +26,7 @@ pub(crate) fn auth_config(container: &Container) -> TokenStream {
         .as_ref()
         .map(|lifetime| lifetime.value)
         .map(|value| quote!(const VERIFY_TOKEN_LIFETIME: u64 = #value;));
+    let rate_limits = rate_limits(options);
     quote! {
         #[automatically_derived]
         impl ::axum_users::__private::AuthConfig for #ident {
@@ -34,8 +36,36 @@ pub(crate) fn auth_config(container: &Container) -> TokenStream {
             #requires_verification
             #reset
             #verify
+            #rate_limits
         }
     }
+}
+
+/// `const RATE_LIMITS` when `rate_limits` or a limit key was given: the given limits over
+/// `RateLimits::DEFAULT`, or over `RateLimits::OFF` after `rate_limits = false`.
+fn rate_limits(options: &Options) -> Option<TokenStream> {
+    if options.rate_limits.is_none() && options.limits.is_empty() {
+        return None;
+    }
+    let base = match &options.rate_limits {
+        Some(Setting { value: false, .. }) => quote!(::axum_users::__private::RateLimits::OFF),
+        _ => quote!(::axum_users::__private::RateLimits::DEFAULT),
+    };
+    // A rejected value (`rate: None`) was an error, so this runs only with every value known.
+    let fields = options.limits.iter().filter_map(|limit| {
+        let field = syn::Ident::new(&limit.key.to_string(), Span::call_site());
+        let value = match limit.rate? {
+            Some(Rate { max, window }) => quote!(::core::option::Option::Some(
+                ::axum_users::__private::Rate::new(#max, #window)
+            )),
+            None => quote!(::core::option::Option::None),
+        };
+        Some(quote!(#field: #value,))
+    });
+    Some(quote! {
+        const RATE_LIMITS: ::axum_users::__private::RateLimits =
+            ::axum_users::__private::RateLimits { #(#fields)* ..#base };
+    })
 }
 
 fn backend_spec(backend: &Backend) -> TokenStream {
@@ -71,6 +101,7 @@ fn backend_spec(backend: &Backend) -> TokenStream {
         .http_only
         .as_ref()
         .is_none_or(|setting| setting.value);
+    let csrf = backend.csrf.as_ref().is_none_or(|setting| setting.value);
     let same_site = match backend
         .same_site
         .as_ref()
@@ -98,7 +129,7 @@ fn backend_spec(backend: &Backend) -> TokenStream {
                 secure: #secure,
                 http_only: #http_only,
                 same_site: #same_site,
-                csrf: true,
+                csrf: #csrf,
             },
         }
     }
@@ -256,5 +287,110 @@ mod tests {
         assert!(output.contains("compile_error"), "{output}");
         assert!(output.contains("= & []"), "{output}");
         assert!(!output.contains("REQUIRES_VERIFICATION"), "{output}");
+    }
+
+    #[test]
+    fn rate_limits_over_the_defaults() {
+        let output = expand(&syn::parse_quote! {
+            #[backend(jwt)]
+            #[auth(login_per_account = "5/15m", mail_per_client = "off", register_per_client = "10/d")]
+            struct Auth;
+        });
+        let expected = quote::quote! {
+            #[automatically_derived]
+            impl ::axum_users::__private::AuthConfig for Auth {
+                const BACKENDS: &'static [::axum_users::__private::BackendSpec] = &[
+                    ::axum_users::__private::BackendSpec {
+                        name: "jwt",
+                        kind: ::axum_users::__private::BackendKind::Jwt,
+                        strategy: ::axum_users::__private::Strategy::Jwt,
+                        lifetime: 3600u64,
+                        cookie: ::axum_users::__private::CookieSpec {
+                            name: "fastapiusersauth",
+                            path: "/",
+                            domain: ::core::option::Option::None,
+                            secure: true,
+                            http_only: true,
+                            same_site: ::axum_users::__private::SameSite::Lax,
+                            csrf: true,
+                        },
+                    },
+                ];
+                const RATE_LIMITS: ::axum_users::__private::RateLimits =
+                    ::axum_users::__private::RateLimits {
+                        login_per_account: ::core::option::Option::Some(
+                            ::axum_users::__private::Rate::new(5u32, 900u64)
+                        ),
+                        mail_per_client: ::core::option::Option::None,
+                        register_per_client: ::core::option::Option::Some(
+                            ::axum_users::__private::Rate::new(10u32, 86400u64)
+                        ),
+                        ..::axum_users::__private::RateLimits::DEFAULT
+                    };
+            }
+        };
+        assert_eq!(normalize(output), normalize(expected));
+    }
+
+    #[test]
+    fn rate_limits_off_and_absent() {
+        let output = expand(&syn::parse_quote! {
+            #[backend(jwt)]
+            #[auth(rate_limits = false)]
+            struct Auth;
+        })
+        .to_string();
+        assert!(
+            output.contains(
+                "const RATE_LIMITS : :: axum_users :: __private :: RateLimits = :: axum_users :: \
+                 __private :: RateLimits { .. :: axum_users :: __private :: RateLimits :: OFF } ;"
+            ),
+            "{output}"
+        );
+
+        let output = expand(&syn::parse_quote! {
+            #[backend(jwt)]
+            #[auth(rate_limits = true, login_client_typo = "1/s")]
+            struct Auth;
+        })
+        .to_string();
+        assert!(output.contains("compile_error"), "{output}");
+        assert!(!output.contains("RATE_LIMITS"), "{output}");
+
+        let output = expand(&syn::parse_quote! {
+            #[backend(jwt)]
+            #[auth(rate_limits = true, requires_verification)]
+            struct Auth;
+        })
+        .to_string();
+        assert!(
+            output
+                .contains("RateLimits { .. :: axum_users :: __private :: RateLimits :: DEFAULT }"),
+            "{output}"
+        );
+
+        for input in [
+            syn::parse_quote! { #[backend(jwt)] struct Auth; },
+            syn::parse_quote! { #[backend(jwt)] #[auth(requires_verification)] struct Auth; },
+        ] {
+            let output = expand(&input).to_string();
+            assert!(!output.contains("RATE_LIMITS"), "{output}");
+        }
+    }
+
+    #[test]
+    fn csrf_setting() {
+        let output = expand(&syn::parse_quote! {
+            #[backend(cookie, name = "a", csrf = false)]
+            #[backend(cookie, name = "b", csrf = true)]
+            #[backend(cookie, name = "c")]
+            struct Auth;
+        })
+        .to_string();
+        let csrf: Vec<&str> = output
+            .match_indices("csrf : ")
+            .map(|(at, _)| &output[at + 7..at + 12])
+            .collect();
+        assert_eq!(csrf, ["false", "true ", "true "], "{output}");
     }
 }

@@ -9,6 +9,7 @@ use quote::ToTokens;
 use syn::punctuated::Punctuated;
 use syn::{Expr, ExprLit, ExprPath, Lit, LitBool, LitInt, LitStr, Meta, MetaNameValue, Token};
 
+use super::rate::{self, Rate};
 use crate::ctxt::Ctxt;
 
 /// The derive input.
@@ -28,13 +29,41 @@ pub(crate) struct Options {
     pub(crate) requires_verification: Option<bool>,
     pub(crate) reset_token_lifetime: Option<Lifetime>,
     pub(crate) verify_token_lifetime: Option<Lifetime>,
+    /// `rate_limits = true / false`.
+    pub(crate) rate_limits: Option<Setting<bool>>,
+    /// The rate limit keys given, in written order (each at most once).
+    pub(crate) limits: Vec<Limit>,
 }
+
+/// `login_per_account = "5/15m"` (or another key of [`LIMIT_KEYS`]).
+pub(crate) struct Limit {
+    /// The key as written; also the field of `RateLimits` it sets.
+    pub(crate) key: syn::Ident,
+    /// `Some(None)` for `"off"`; `None` when the value was rejected (the error is in the
+    /// `Ctxt`).
+    pub(crate) rate: Option<Option<Rate>>,
+}
+
+/// The rate limit keys of `#[auth(..)]`, named after the fields of `RateLimits`.
+pub(crate) const LIMIT_KEYS: &[&str] = &[
+    "login_per_account",
+    "login_per_client",
+    "register_per_client",
+    "mail_per_account",
+    "mail_per_client",
+];
 
 const OPTIONS_ATTR: &str = "auth";
 const OPTION_KEYS: &[&str] = &[
     "requires_verification",
     "reset_token_lifetime",
     "verify_token_lifetime",
+    "rate_limits",
+    "login_per_account",
+    "login_per_client",
+    "register_per_client",
+    "mail_per_account",
+    "mail_per_client",
 ];
 
 impl Options {
@@ -121,6 +150,16 @@ impl Options {
                 ("verify_token_lifetime", Meta::NameValue(nv)) => {
                     options.verify_token_lifetime = lifetime(cx, &nv, "verify_token_lifetime");
                 }
+                ("rate_limits", Meta::NameValue(nv)) => {
+                    options.rate_limits = boolean(cx, &nv, "rate_limits");
+                }
+                (limit, Meta::NameValue(nv)) if LIMIT_KEYS.contains(&limit) => {
+                    let rate = rate_value(cx, &nv, limit);
+                    options.limits.push(Limit {
+                        key: nv.path.get_ident().expect("a known key").clone(),
+                        rate,
+                    });
+                }
                 (_, other) => cx.error_spanned_by(
                     &other,
                     format!("expected a value: `{key} = {}`", example(&key)),
@@ -155,6 +194,7 @@ pub(crate) struct Backend {
     pub(crate) http_only: Option<Setting<bool>>,
     pub(crate) same_site: Option<Setting<SameSite>>,
     pub(crate) strategy: Option<Setting<Strategy>>,
+    pub(crate) csrf: Option<Setting<bool>>,
 }
 
 /// A parsed value and the tokens of the whole `key = value`, for errors about the setting.
@@ -214,6 +254,7 @@ const COOKIE_KEYS: &[&str] = &[
     "secure",
     "http_only",
     "same_site",
+    "csrf",
 ];
 const ALL_KEYS: &[&str] = &[
     "name",
@@ -225,6 +266,7 @@ const ALL_KEYS: &[&str] = &[
     "secure",
     "http_only",
     "same_site",
+    "csrf",
 ];
 const KIND_HELP: &str = "expected `jwt` or `cookie`";
 
@@ -363,6 +405,7 @@ impl Backend {
             http_only: None,
             same_site: None,
             strategy: None,
+            csrf: None,
         };
         let mut seen: Vec<String> = Vec::new();
         for item in items {
@@ -393,8 +436,13 @@ impl Backend {
                 let for_kind = kind.map_or(String::new(), |kind| {
                     format!(" for a {} backend", kind.as_str())
                 });
+                let elsewhere = if OPTION_KEYS.contains(&key.as_str()) {
+                    format!("; `{key}` belongs in `#[auth(..)]`")
+                } else {
+                    String::new()
+                };
                 format!(
-                    "unknown key `{key}`{for_kind}; expected one of {}",
+                    "unknown key `{key}`{for_kind}; expected one of {}{elsewhere}",
                     list(keys)
                 )
             };
@@ -433,6 +481,7 @@ impl Backend {
             "domain" => self.domain = string(cx, &nv, "domain"),
             "secure" => self.secure = boolean(cx, &nv, "secure"),
             "http_only" => self.http_only = boolean(cx, &nv, "http_only"),
+            "csrf" => self.csrf = boolean(cx, &nv, "csrf"),
             "same_site" => {
                 self.same_site = choice(
                     cx,
@@ -487,7 +536,13 @@ fn example(key: &str) -> &'static str {
         "cookie_name" => "\"fastapiusersauth\"",
         "path" => "\"/\"",
         "domain" => "\"example.com\"",
-        "secure" | "http_only" | "requires_verification" => "true",
+        "secure" | "http_only" | "csrf" | "requires_verification" => "true",
+        "rate_limits" => "false",
+        "login_per_account"
+        | "login_per_client"
+        | "register_per_client"
+        | "mail_per_account"
+        | "mail_per_client" => "\"5/15m\"",
         "strategy" => "redis",
         _ => "lax",
     }
@@ -563,6 +618,27 @@ fn lifetime(cx: &mut Ctxt, nv: &MetaNameValue, key: &str) -> Option<Lifetime> {
         }),
         Err(_) => {
             cx.error_spanned_by(lit, format!("`{key}` does not fit in a u64"));
+            None
+        }
+    }
+}
+
+/// `login_per_account = "5/15m"` or `= "off"`; the errors land on the value.
+fn rate_value(cx: &mut Ctxt, nv: &MetaNameValue, key: &str) -> Option<Option<Rate>> {
+    let Some(Lit::Str(lit)) = literal(&nv.value) else {
+        cx.error_spanned_by(
+            &nv.value,
+            format!(
+                "expected a string literal: {}, e.g. `{key} = \"5/15m\"`",
+                rate::EXPECTED
+            ),
+        );
+        return None;
+    };
+    match rate::parse(key, &lit.value()) {
+        Ok(rate) => Some(rate),
+        Err(message) => {
+            cx.error_spanned_by(lit, message);
             None
         }
     }

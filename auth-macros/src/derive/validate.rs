@@ -1,7 +1,7 @@
 //! Checks on the values and on their combinations, after parsing (thiserror-impl's `valid.rs`,
 //! serde_derive's `check.rs`).
 
-use super::parse::{Backend, Checks, Lifetime, Options, SameSite};
+use super::parse::{Backend, Checks, Lifetime, Options, SameSite, Setting};
 use crate::ctxt::Ctxt;
 use crate::names;
 
@@ -57,6 +57,14 @@ pub(crate) fn check_options(cx: &mut Ctxt, options: &Options) {
         options.verify_token_lifetime.as_ref(),
         "verify_token_lifetime",
     );
+    if let Some(Setting { value: false, .. }) = &options.rate_limits {
+        for limit in &options.limits {
+            cx.error_spanned_by(
+                &limit.key,
+                "`rate_limits = false` turns every limit off; remove one of them",
+            );
+        }
+    }
 }
 
 /// Lifetimes are at least 1 second (negative ones were rejected by the parser).
@@ -222,7 +230,7 @@ mod tests {
                 "duplicate key `lifetime`",
                 "unknown backend kind `oauth`, expected `jwt` or `cookie`",
                 "unknown key `colour` for a cookie backend; expected one of `name`, `lifetime`, `strategy`, \
-                 `cookie_name`, `path`, `domain`, `secure`, `http_only`, `same_site`",
+                 `cookie_name`, `path`, `domain`, `secure`, `http_only`, `same_site`, `csrf`",
                 "`same_site = none` requires `secure = true`: browsers reject `SameSite=None` \
                  cookies that are not `Secure`",
                 "duplicate backend name \"jwt\": backend names must be unique because they form \
@@ -269,7 +277,9 @@ mod tests {
     }
 
     const OPTION_KEYS: &str =
-        "`requires_verification`, `reset_token_lifetime`, `verify_token_lifetime`";
+        "`requires_verification`, `reset_token_lifetime`, `verify_token_lifetime`, \
+         `rate_limits`, `login_per_account`, `login_per_client`, `register_per_client`, \
+         `mail_per_account`, `mail_per_client`";
 
     #[test]
     fn valid_options_have_no_errors() {
@@ -365,6 +375,125 @@ mod tests {
                 "expected `true` or `false`, e.g. `secure = true`",
                 "`#[auth(..)]` may appear only once; merge its keys into the first one",
                 "`#[auth(..)]` may appear only once; merge its keys into the first one",
+            ]
+        );
+    }
+
+    const RATE_EXPECTED: &str =
+        "expected \"N/period\" such as \"5/15m\" (units s, m, h, d) or \"off\"";
+
+    #[test]
+    fn valid_rate_limits_have_no_errors() {
+        for input in [
+            syn::parse_quote! {
+                #[backend(jwt)]
+                #[auth(login_per_account = "3/30m", login_per_client = "off",
+                       register_per_client = "10/d", mail_per_account = "1/1s",
+                       mail_per_client = "100/1d", rate_limits = true)]
+                struct Auth;
+            },
+            syn::parse_quote! {
+                #[auth(rate_limits = false, requires_verification)]
+                #[backend(cookie, csrf = false)]
+                struct Auth;
+            },
+        ] {
+            assert_eq!(errors(input), Vec::<String>::new());
+        }
+    }
+
+    #[test]
+    fn rate_limit_errors_in_source_order() {
+        let errors = errors(syn::parse_quote! {
+            #[backend(jwt)]
+            #[auth(login_per_account = "5 per 15m", login_per_client = "0/1m",
+                   register_per_client = "4294967296/1h", mail_per_account = "1/2w",
+                   mail_per_client = 5, login_per_account = "off", rate_limits = "no",
+                   mail_per_client, rate_limits(false))]
+            struct Auth;
+        });
+        assert_eq!(
+            errors,
+            [
+                format!("`login_per_account = \"5 per 15m\"` has no `/`; {RATE_EXPECTED}"),
+                "`login_per_client = \"0/1m\"` allows nothing: the count must be at least 1 \
+                 (write \"off\" to turn the limit off)"
+                    .to_owned(),
+                "`register_per_client = \"4294967296/1h\"`: the count 4294967296 does not fit \
+                 in a u32 (at most 4294967295)"
+                    .to_owned(),
+                format!(
+                    "`mail_per_account = \"1/2w\"`: unknown unit \"w\"; {RATE_EXPECTED}, where the \
+                     units are s (seconds), m (minutes), h (hours) and d (days)"
+                ),
+                format!(
+                    "expected a string literal: {RATE_EXPECTED}, e.g. `mail_per_client = \"5/15m\"`"
+                ),
+                "duplicate key `login_per_account`".to_owned(),
+                "expected `true` or `false`, e.g. `rate_limits = true`".to_owned(),
+                "duplicate key `mail_per_client`".to_owned(),
+                "duplicate key `rate_limits`".to_owned(),
+            ]
+        );
+
+        let shapes = super::tests::errors(syn::parse_quote! {
+            #[backend(jwt)]
+            #[auth(rate_limits, login_per_account, login_per_client = -3)]
+            struct Auth;
+        });
+        assert_eq!(
+            shapes,
+            [
+                "expected a value: `rate_limits = false`".to_owned(),
+                "expected a value: `login_per_account = \"5/15m\"`".to_owned(),
+                format!(
+                    "expected a string literal: {RATE_EXPECTED}, e.g. `login_per_client = \"5/15m\"`"
+                ),
+            ]
+        );
+    }
+
+    #[test]
+    fn rate_limits_false_conflicts_with_every_limit_key() {
+        let conflict = "`rate_limits = false` turns every limit off; remove one of them";
+        let errors = errors(syn::parse_quote! {
+            #[backend(jwt)]
+            #[auth(login_per_account = "5/15m", rate_limits = false, mail_per_client = "off",
+                   register_per_client = "0/1m")]
+            struct Auth;
+        });
+        assert_eq!(errors.len(), 4, "{errors:?}");
+        assert!(errors[0].contains("allows nothing"), "{errors:?}");
+        assert_eq!(errors[1..], [conflict, conflict, conflict]);
+        // `rate_limits = true` is the defaults: no conflict.
+        assert!(super::tests::errors(syn::parse_quote! {
+            #[backend(jwt)]
+            #[auth(login_per_account = "5/15m", rate_limits = true)]
+            struct Auth;
+        })
+        .is_empty());
+    }
+
+    #[test]
+    fn csrf_is_a_cookie_bool() {
+        let errors = errors(syn::parse_quote! {
+            #[backend(jwt, csrf = false)]
+            #[backend(cookie, name = "a", csrf = "no")]
+            #[backend(cookie, name = "b", csrf, csrf = true)]
+            #[backend(cookie, name = "c", csrf = true, csrf = false)]
+            #[backend(jwt, name = "d", login_per_account = "5/15m")]
+            struct Auth;
+        });
+        assert_eq!(
+            errors,
+            [
+                "`csrf` only applies to cookie backends",
+                "expected `true` or `false`, e.g. `csrf = true`",
+                "expected a value: `csrf = true`",
+                "duplicate key `csrf`",
+                "duplicate key `csrf`",
+                "unknown key `login_per_account` for a jwt backend; expected one of `name`, \
+                 `lifetime`, `strategy`; `login_per_account` belongs in `#[auth(..)]`",
             ]
         );
     }

@@ -12,9 +12,10 @@ use axum_users::{BackendKind, SameSite, Strategy};
     secure = true,
     http_only = false,
     same_site = None,
-    strategy = redis
+    strategy = redis,
+    csrf = false
 )]
-#[backend(cookie, name = "web2", same_site = "Strict", secure = false, strategy = "Database")]
+#[backend(cookie, name = "web2", same_site = "Strict", secure = false, strategy = "Database", csrf = true)]
 #[backend(jwt, lifetime = 86400, name = "api.v1_x~y", strategy = jwt)]
 #[backend(jwt, name = "opaque", strategy = database)]
 struct Auth;
@@ -33,6 +34,7 @@ fn main() {
     assert!(web.cookie.secure);
     assert!(!web.cookie.http_only);
     assert_eq!(web.cookie.same_site, SameSite::None);
+    assert!(!web.cookie.csrf);
 
     let web2 = &Auth::BACKENDS[1];
     assert_eq!(web2.name, "web2");
@@ -40,6 +42,7 @@ fn main() {
     assert!(!web2.cookie.secure);
     assert!(web2.cookie.http_only);
     assert_eq!(web2.strategy, Strategy::Database);
+    assert!(web2.cookie.csrf);
 
     let api = &Auth::BACKENDS[2];
     assert_eq!(api.name, "api.v1_x~y");
@@ -50,6 +53,8 @@ fn main() {
     let opaque = &Auth::BACKENDS[3];
     assert_eq!(opaque.kind, BackendKind::Jwt);
     assert_eq!(opaque.strategy, Strategy::Database);
+    // Not written: on by default.
+    assert!(opaque.cookie.csrf);
 
     let _router: axum::Router<AuthState> = Auth::router();
 }
