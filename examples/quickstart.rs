@@ -12,29 +12,56 @@
 //!   `postgres://user:password@host:port/db` for PostgreSQL)
 //! - `AUTH_REDIS_URL=redis://host:port` (cookie sessions in Redis, shared by every instance)
 //! - `AUTH_REDIS_PREFIX` (default `fastapi_users_token:`, fastapi-users' key prefix)
+//! - `AUTH_RATE_LIMITS=off` (no brute-force limits: for benchmarks only; default on, counters
+//!   in memory, or in Redis when `AUTH_REDIS_URL` is set, so that every instance counts
+//!   together)
+//! - `AUTH_RATE_LIMIT_PREFIX` (default `axum_users:`; the counters' Redis keys are
+//!   `<prefix>ratelimit:<limit>:<sha256>`)
+//! - `AUTH_TRUSTED_PROXIES=cidr,cidr` (reverse proxies whose `X-Forwarded-For` names the client
+//!   for the per-client limits, e.g. `10.0.0.0/8,::1`; default none: the socket's peer)
 //! - `AUTH_COOKIE_STRATEGY=jwt|database|redis` (default `redis` when `AUTH_REDIS_URL` is set,
 //!   else `jwt`; `database` keeps the sessions in the SQL store's `accesstoken` table)
 //! - `AUTH_SECRET` (at least 32 bytes; without it a random secret is generated, and tokens do
 //!   not survive a restart)
+//! - `AUTH_PREVIOUS_SECRETS="old1 old2"` (whitespace-separated, most recent first: secrets
+//!   rotated out that still verify tokens until they expire; new tokens are signed with
+//!   `AUTH_SECRET` and name its key id in their `kid` header)
+//! - `AUTH_JWT_ISSUER=https://auth.example.com` (tokens carry this `iss`, and must; default:
+//!   none, `iss` not looked at, as in fastapi-users)
 //! - `AUTH_BOOTSTRAP_SUPERUSER=email:password` (creates that active superuser unless it exists)
 //! - `AUTH_COOKIE_SECURE=false` (plain-http development: cookies without `Secure`)
+//! - `AUTH_TRUSTED_ORIGINS=https://app.example.com,http://localhost:5173` (front ends on other
+//!   origins whose cookie-authenticated POST/PUT/PATCH/DELETE requests and cookie logins are
+//!   accepted; the service's own host always is; anything else answers 403 `CSRF_FAILED`)
 //! - `AUTH_OUTBOX=path` (development mailer: one JSON line per verification or reset message);
 //!   `AUTH_SMTP_HOST`, `AUTH_SMTP_PORT`, `AUTH_SMTP_USERNAME`, `AUTH_SMTP_PASSWORD`,
 //!   `AUTH_SMTP_FROM`, `AUTH_SMTP_TLS` (real e-mail); neither: a log line without the token
+//! - `AUTH_HEADER_READ_TIMEOUT` (seconds, default 10: a connection that has not sent a whole
+//!   request head by then is closed, slow clients and idle keep-alive connections alike)
+//! - `AUTH_BODY_TIMEOUT` (seconds, default 10: a slower body to an auth route gets 408)
 
-use std::time::Instant;
+use std::net::SocketAddr;
+use std::time::{Duration, Instant};
 
-use axum::extract::Request;
+use axum::body::Body;
+use axum::extract::{ConnectInfo, Request};
 use axum::middleware::{self, Next};
 use axum::response::Response;
 use axum::routing::get;
 use axum::{Json, Router};
+use axum_users::limits::limit_header_bytes;
 use axum_users::prelude::*;
 use axum_users::{
-    AuthStateBuilder, InvalidPassword, PgStore, RedisTokenStore, Strategy, TokenStore,
+    AuthStateBuilder, InvalidPassword, PgStore, RateLimits, RedisRateLimiter, RedisTokenStore,
+    Strategy, TokenStore,
 };
 use base64::Engine as _;
+use hyper::body::Incoming;
+use hyper_util::rt::{TokioIo, TokioTimer};
+use hyper_util::server::graceful::GracefulShutdown;
 use serde_json::{json, Value};
+use tokio::net::TcpListener;
+use tower::ServiceExt as _;
 
 // Clippy's `duplicated_attributes` mistakes two backends sharing `lifetime = 3600` for a
 // repeated attribute (rust-lang/rust-clippy#13238).
@@ -92,6 +119,36 @@ async fn log_request(request: Request, next: Next) -> Response {
 
 fn env(name: &str) -> Option<String> {
     std::env::var(name).ok().filter(|v| !v.is_empty())
+}
+
+/// Key rotation and issuer: `AUTH_PREVIOUS_SECRETS`, `AUTH_JWT_ISSUER`.
+fn with_key_settings(mut builder: AuthStateBuilder) -> AuthStateBuilder {
+    for previous in env("AUTH_PREVIOUS_SECRETS")
+        .iter()
+        .flat_map(|list| list.split_whitespace())
+    {
+        builder = builder.previous_secret(previous);
+    }
+    match env("AUTH_JWT_ISSUER") {
+        Some(issuer) => builder.issuer(issuer),
+        None => builder,
+    }
+}
+
+/// The key ids in use (never the secrets: a key id reveals nothing about its key).
+fn log_keys(state: &AuthState) {
+    let keys = state.keys();
+    let previous: Vec<&str> = keys.kids().skip(1).collect();
+    let previous = match previous.is_empty() {
+        true => "none".to_owned(),
+        false => previous.join(", "),
+    };
+    tracing::info!(
+        "JWT keys: {:?} key {} signs; previous keys verifying: {previous}; issuer: {}",
+        keys.algorithm(),
+        keys.kid(),
+        keys.issuer().unwrap_or("none (iss not checked)")
+    );
 }
 
 async fn bootstrap_superuser(state: &AuthState, spec: &str) -> Result<(), String> {
@@ -236,6 +293,51 @@ where
     }
 }
 
+/// The brute-force limits: `AUTH_RATE_LIMITS`, `AUTH_TRUSTED_PROXIES`, and their counters in
+/// Redis when there is one.
+async fn rate_limiting(
+    mut builder: AuthStateBuilder,
+    redis_url: Option<&str>,
+) -> Result<AuthStateBuilder, String> {
+    match env("AUTH_RATE_LIMITS").as_deref() {
+        None | Some("on") => {}
+        Some("off") => {
+            tracing::warn!("AUTH_RATE_LIMITS=off: no brute-force limits (benchmarks only)");
+            return Ok(builder.rate_limits(RateLimits::OFF));
+        }
+        Some(other) => return Err(format!("AUTH_RATE_LIMITS must be on or off, not {other:?}")),
+    }
+    if let Some(list) = env("AUTH_TRUSTED_PROXIES") {
+        let proxies: Vec<&str> = list
+            .split(',')
+            .map(str::trim)
+            .filter(|p| !p.is_empty())
+            .collect();
+        tracing::info!("trusted proxies: {}", proxies.join(", "));
+        builder = builder.trusted_proxies(proxies);
+    }
+    match redis_url {
+        Some(url) => {
+            let shown = redact_url(url);
+            let mut limiter = RedisRateLimiter::connect(url)
+                .await
+                .map_err(|e| format!("cannot connect to Redis at {shown}: {e}"))?;
+            if let Some(prefix) = env("AUTH_RATE_LIMIT_PREFIX") {
+                limiter = limiter.with_prefix(prefix);
+            }
+            tracing::info!(
+                "rate limits: counters in Redis at {shown}, key prefix {:?}",
+                limiter.prefix()
+            );
+            Ok(builder.rate_limiter(limiter))
+        }
+        None => {
+            tracing::info!("rate limits: counters in memory (this instance only)");
+            Ok(builder)
+        }
+    }
+}
+
 async fn run() -> Result<(), String> {
     let bind = env("AUTH_BIND").unwrap_or_else(|| "127.0.0.1:8000".into());
     let database_url = env("AUTH_DATABASE_URL").unwrap_or_else(|| "sqlite://axum-users.db".into());
@@ -263,7 +365,9 @@ async fn run() -> Result<(), String> {
         .manager(Policy)
         .cookie_secure(cookie_secure)
         .shared_mailer(mailer)
-        .verify_on_register(true);
+        .verify_on_register(true)
+        .body_timeout(Duration::from_secs(seconds("AUTH_BODY_TIMEOUT", 10)?));
+    let builder = with_key_settings(builder);
     let mut builder = with_sql_store(builder, &database_url, cookie).await?;
     match (cookie, &redis_url) {
         (CookieStrategy::Redis, Some(url)) => {
@@ -289,7 +393,24 @@ async fn run() -> Result<(), String> {
         }
     }
     tracing::info!("bearer tokens: jwt strategy (stateless signed tokens)");
+    let builder = rate_limiting(builder, redis_url.as_deref()).await?;
+    let builder = match env("AUTH_TRUSTED_ORIGINS") {
+        Some(list) => {
+            let origins: Vec<&str> = list
+                .split(',')
+                .map(str::trim)
+                .filter(|o| !o.is_empty())
+                .collect();
+            builder.trusted_origins(origins)
+        }
+        None => builder,
+    };
     let state = builder.build().map_err(|e| e.to_string())?;
+    let origins: Vec<&str> = state.trusted_origins().collect();
+    if !origins.is_empty() {
+        tracing::info!("CSRF: trusted origins {}", origins.join(", "));
+    }
+    log_keys(&state);
     if let Some(spec) = env("AUTH_BOOTSTRAP_SUPERUSER") {
         bootstrap_superuser(&state, &spec).await?;
     }
@@ -311,12 +432,82 @@ async fn run() -> Result<(), String> {
         listener.local_addr().map_err(|e| e.to_string())?,
         redact_url(&database_url)
     );
-    axum::serve(listener, app)
-        .with_graceful_shutdown(async {
-            let _ = tokio::signal::ctrl_c().await;
-        })
+    let header_timeout = Duration::from_secs(seconds("AUTH_HEADER_READ_TIMEOUT", 10)?);
+    // Oversized headers get 431 on every route, not only the generated ones.
+    serve(
+        listener,
+        app.layer(middleware::from_fn(limit_header_bytes)),
+        header_timeout,
+    )
+    .await
+}
+
+/// A whole number of seconds from the environment variable `name`, `default` when unset.
+fn seconds(name: &str, default: u64) -> Result<u64, String> {
+    match env(name) {
+        None => Ok(default),
+        Some(value) => match value.parse::<u64>() {
+            Ok(n) if n > 0 => Ok(n),
+            _ => Err(format!(
+                "{name} must be a positive number of seconds, not {value:?}"
+            )),
+        },
+    }
+}
+
+/// Serves `app` over HTTP/1.1 until Ctrl-C, then lets the open requests finish (at most 30 s).
+///
+/// `axum::serve` sets no header read timeout, so a client sending its headers one byte at a
+/// time would hold a connection forever: this loop gives hyper a timer and closes a
+/// connection that has not delivered a complete request head within `header_timeout` (an
+/// idle keep-alive connection included). Bodies of the auth routes are bounded by the
+/// state's `body_timeout` and `max_body_bytes`; headers by hyper's 64 KiB read buffer (431
+/// beyond it) and the 16 KiB `limit_header_bytes` layer. Each request carries
+/// `ConnectInfo<SocketAddr>` (per-client rate limits).
+async fn serve(listener: TcpListener, app: Router, header_timeout: Duration) -> Result<(), String> {
+    let mut http = hyper::server::conn::http1::Builder::new();
+    http.timer(TokioTimer::new())
+        .header_read_timeout(header_timeout)
+        .max_buf_size(64 * 1024);
+    let graceful = GracefulShutdown::new();
+    let mut shutdown = std::pin::pin!(async {
+        let _ = tokio::signal::ctrl_c().await;
+    });
+    loop {
+        let (stream, remote) = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok(accepted) => accepted,
+                Err(err) => {
+                    // Out of file descriptors, usually: let connections close, then go on.
+                    tracing::warn!("accept failed: {err}");
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                    continue;
+                }
+            },
+            () = &mut shutdown => break,
+        };
+        let app = app.clone();
+        let service = hyper::service::service_fn(move |mut request: Request<Incoming>| {
+            request
+                .extensions_mut()
+                .insert(ConnectInfo::<SocketAddr>(remote));
+            app.clone().oneshot(request.map(Body::new))
+        });
+        let connection = graceful.watch(http.serve_connection(TokioIo::new(stream), service));
+        tokio::spawn(async move {
+            if let Err(err) = connection.await {
+                tracing::debug!("connection from {remote} ended: {err}");
+            }
+        });
+    }
+    tracing::info!("shutting down: letting open requests finish");
+    if tokio::time::timeout(Duration::from_secs(30), graceful.shutdown())
         .await
-        .map_err(|e| e.to_string())
+        .is_err()
+    {
+        tracing::warn!("some connections were still open after 30 s");
+    }
+    Ok(())
 }
 
 #[tokio::main]

@@ -61,8 +61,7 @@ async fn a_login_flood_is_bounded_and_guarded_routes_stay_responsive() {
         let (flood_over, probes) = (flood_over.clone(), probes_during_flood.clone());
         tokio::spawn(async move {
             while !flood_over.load(Ordering::Acquire) {
-                let (status, _, body) =
-                    send(&app, get_with("/users/me", Some(&token), None)).await;
+                let (status, _, body) = send(&app, get_with("/users/me", Some(&token), None)).await;
                 assert_eq!(status, StatusCode::OK, "{body}");
                 assert_eq!(body["email"], "victim@example.com");
                 if !flood_over.load(Ordering::Acquire) {
@@ -107,8 +106,14 @@ async fn a_login_flood_is_bounded_and_guarded_routes_stay_responsive() {
     probe.await.unwrap();
 
     // The first login takes the slot and the next WAITING queue: those are always checked.
-    assert!(checked > SLOTS + WAITING - 1, "checked {checked}, shed {shed}");
-    assert!(shed > 0, "a full queue must shed: checked {checked}, shed {shed}");
+    assert!(
+        checked > SLOTS + WAITING - 1,
+        "checked {checked}, shed {shed}"
+    );
+    assert!(
+        shed > 0,
+        "a full queue must shed: checked {checked}, shed {shed}"
+    );
     assert_eq!(checked + shed, FLOOD);
     let probes = probes_during_flood.load(Ordering::Acquire);
     assert!(

@@ -308,7 +308,10 @@ async fn http(
     body: Option<(&str, String)>,
 ) -> std::io::Result<Response> {
     let mut stream = TcpStream::connect(addr).await?;
-    let mut request = format!("{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n");
+    // Same-origin, as from the service's own pages (the cookie backend's CSRF check).
+    let mut request = format!(
+        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nOrigin: http://{addr}\r\nConnection: close\r\n"
+    );
     for (name, value) in headers {
         request.push_str(&format!("{name}: {value}\r\n"));
     }
@@ -394,6 +397,8 @@ async fn two_instances_share_users_and_sessions() {
         ("AUTH_DATABASE_URL", database_url),
         ("AUTH_REDIS_URL", redis_url.clone()),
         ("AUTH_REDIS_PREFIX", prefix.clone()),
+        // Rate-limit counters of this run only (runs share 127.0.0.1's per-client counters).
+        ("AUTH_RATE_LIMIT_PREFIX", services::unique_prefix()),
         (
             "AUTH_BOOTSTRAP_SUPERUSER",
             format!("{ADMIN}:{ADMIN_PASSWORD}"),

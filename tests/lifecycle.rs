@@ -583,7 +583,7 @@ async fn users_routes_by_user_kind_and_backend() {
         modify(&state, user.id, |u| u.is_active = active).await;
         for backend in ["bearer", "cookie", "anonymous"] {
             let request = |method: Method, path: &str| {
-                let builder = Request::builder().method(method).uri(path);
+                let builder = same_origin(Request::builder()).method(method).uri(path);
                 let builder = match backend {
                     "bearer" => builder.header("authorization", format!("Bearer {token}")),
                     "cookie" => builder.header("cookie", format!("fastapiusersauth={token}")),

@@ -90,14 +90,26 @@ struct World {
     users: Vec<(Kind, User)>,
 }
 
+/// A state for `C` without brute-force limits: the matrix repeats each request for every kind
+/// of caller and credential, far beyond them (tests/ratelimit.rs tests the limits).
+fn unlimited_state<C: axum_users::AuthConfig>() -> AuthState {
+    AuthState::builder::<C>()
+        .secret(SECRET)
+        .store(MemoryStore::new())
+        .password_hasher(hasher())
+        .rate_limits(axum_users::RateLimits::OFF)
+        .build()
+        .unwrap()
+}
+
 impl World {
     async fn new(rv: bool) -> World {
         let (state, app) = if rv {
-            let state = state_for::<StrictAuth>(MemoryStore::new());
+            let state = unlimited_state::<StrictAuth>();
             let app = app_for::<StrictAuth>(&state);
             (state, app)
         } else {
-            let state = memory_state();
+            let state = unlimited_state::<Auth>();
             let app = app(&state);
             (state, app)
         };

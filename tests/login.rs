@@ -49,7 +49,9 @@ fn single_set_cookie(headers: &HeaderMap) -> String {
 
 fn assert_access_token(token: &str, user: &User, lifetime: u64) {
     let (header, payload) = decode_jwt(token);
-    assert_eq!(header, json!({"alg": "HS256", "typ": "JWT"}));
+    // The key id of the test secret (tests/keys.rs covers key ids).
+    let kid = axum_users::JwtKeys::hs256(SECRET).unwrap().kid().to_owned();
+    assert_eq!(header, json!({"alg": "HS256", "typ": "JWT", "kid": kid}));
     let keys: Vec<&str> = {
         let mut k: Vec<&str> = payload
             .as_object()

@@ -397,6 +397,7 @@ fn rsa_keys() -> JwtKeys {
 
 async fn asymmetric_round_trip(keys: JwtKeys, alg: &str) {
     assert_eq!(format!("{:?}", keys.algorithm()), alg);
+    let kid = keys.kid().to_owned();
     let state = AuthState::builder::<Auth>()
         .jwt_keys(keys)
         .reset_secret(SECRET)
@@ -409,7 +410,7 @@ async fn asymmetric_round_trip(keys: JwtKeys, alg: &str) {
     let app = app(&state);
     let token = login_jwt(&app, "alice@example.com", PASSWORD).await;
     let (header, payload) = decode_jwt(&token);
-    assert_eq!(header, json!({"alg": alg, "typ": "JWT"}));
+    assert_eq!(header, json!({"alg": alg, "typ": "JWT", "kid": kid}));
     assert_eq!(payload["sub"], user.id.to_string());
     assert_eq!(payload["aud"], json!([AUD]));
     let (status, _, body) = send(&app, get_bearer("/me", &token)).await;

@@ -8,6 +8,13 @@ use crate::state::AuthState;
 /// How a backend carries its token.
 ///
 /// Both kinds sign fastapi-users-compatible JWTs; they differ in transport.
+///
+/// ```
+/// use axum_users_runtime::BackendKind;
+///
+/// // `#[backend(jwt)]` and `#[backend(cookie)]`.
+/// assert_ne!(BackendKind::Jwt, BackendKind::Cookie);
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum BackendKind {
     /// `Authorization: Bearer <token>`; login answers `{"access_token": …, "token_type": "bearer"}`.
@@ -17,6 +24,14 @@ pub enum BackendKind {
 }
 
 /// How a backend makes and checks its tokens (fastapi-users' strategies).
+///
+/// ```
+/// use axum_users_runtime::Strategy;
+///
+/// assert_eq!(Strategy::Redis.as_str(), "redis");
+/// assert!(Strategy::Database.is_stateful());
+/// assert!(!Strategy::Jwt.is_stateful());
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Strategy {
     /// Stateless signed JWTs (the default): nothing is stored, logout cannot revoke them.
@@ -46,6 +61,12 @@ impl Strategy {
 }
 
 /// The `SameSite` attribute of a cookie backend.
+///
+/// ```
+/// use axum_users_runtime::SameSite;
+///
+/// assert_eq!(SameSite::Lax.as_str(), "lax");
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum SameSite {
     /// `SameSite=lax` (the default).
@@ -68,6 +89,15 @@ impl SameSite {
 }
 
 /// Cookie attributes of a cookie backend.
+///
+/// ```
+/// use axum_users_runtime::{CookieSpec, SameSite};
+///
+/// // `#[backend(cookie, cookie_name = "sid", same_site = strict)]`
+/// let spec = CookieSpec { name: "sid", same_site: SameSite::Strict, ..CookieSpec::DEFAULT };
+/// assert!(spec.secure && spec.http_only && spec.csrf);
+/// assert_eq!(spec.path, "/");
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct CookieSpec {
     /// Cookie name (default `fastapiusersauth`).
@@ -109,6 +139,20 @@ impl Default for CookieSpec {
 }
 
 /// One declared authentication backend.
+///
+/// ```
+/// use axum_users_runtime::{BackendKind, BackendSpec, CookieSpec, Strategy};
+///
+/// // `#[backend(jwt, name = "api", lifetime = 900, strategy = redis)]`
+/// let api = BackendSpec {
+///     name: "api",
+///     kind: BackendKind::Jwt,
+///     strategy: Strategy::Redis,
+///     lifetime: 900,
+///     cookie: CookieSpec::DEFAULT,
+/// };
+/// assert!(api.strategy.is_stateful());
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct BackendSpec {
     /// Name, used in the route path (`/auth/{name}/login`) and in `#[protected(backends(..))]`.
@@ -200,6 +244,13 @@ pub trait AuthConfig: Send + Sync + 'static {
 
 /// At most `max` events per `window` seconds for one key (one e-mail address, one client
 /// address). Written `"N/period"` in the derive: `"5/15m"`, `"20/1h"`, `"100/1d"`, `"3/30s"`.
+///
+/// ```
+/// use axum_users_runtime::Rate;
+///
+/// let five_per_quarter_hour = Rate::new(5, 15 * 60); // "5/15m"
+/// assert_eq!((five_per_quarter_hour.max, five_per_quarter_hour.window), (5, 900));
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct Rate {
     /// Events allowed in one window.

@@ -215,6 +215,14 @@ impl IntoResponse for ApiError {
 /// A failure of the user store (database unreachable, query failed, corrupt row).
 ///
 /// Routes and guards answer it with 503, never with 401 or 500.
+///
+/// ```
+/// use axum_users_runtime::{ApiError, StoreError};
+///
+/// let err = StoreError::new("connection refused");
+/// assert_eq!(err.to_string(), "user store error: connection refused");
+/// assert_eq!(ApiError::from(err).status(), 503);
+/// ```
 #[derive(Debug, thiserror::Error)]
 #[error("user store error: {0}")]
 pub struct StoreError(#[source] pub Box<dyn std::error::Error + Send + Sync>);
@@ -227,6 +235,21 @@ impl StoreError {
 }
 
 /// Why building an [`AuthState`](crate::AuthState) failed: the service must not start.
+///
+/// ```
+/// use axum_users_runtime::{AuthConfig, AuthState, BackendKind, BackendSpec, ConfigError, CookieSpec, Strategy};
+///
+/// struct Auth;
+/// impl AuthConfig for Auth {
+///     const BACKENDS: &'static [BackendSpec] = &[BackendSpec {
+///         name: "jwt", kind: BackendKind::Jwt, strategy: Strategy::Jwt,
+///         lifetime: 3600, cookie: CookieSpec::DEFAULT,
+///     }];
+/// }
+///
+/// let no_store = AuthState::builder::<Auth>().secret("an example secret of at least 32 bytes!").build();
+/// assert!(matches!(no_store, Err(ConfigError::MissingStore)));
+/// ```
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
     /// The HS256 secret is shorter than 32 bytes.
@@ -291,6 +314,17 @@ pub enum ConfigError {
     /// The key pair does not sign and verify a test token.
     #[error("the JWT key pair does not match: a token signed with the private key fails verification with the public key")]
     KeyMismatch,
+    /// A key id (`kid`) is empty, too long, or names two different keys of one set.
+    #[error("invalid JWT key id {kid:?}: {problem}; every key of a set needs its own `kid`")]
+    InvalidKeyId {
+        /// The key id.
+        kid: String,
+        /// What is wrong with it.
+        problem: &'static str,
+    },
+    /// `.issuer("")`: an issuer must be a non-empty string (usually the service's URL).
+    #[error("the JWT issuer is empty: give a non-empty string such as \"https://auth.example.com\", or none")]
+    EmptyIssuer,
     /// The AuthConfig declares no backend.
     #[error("the AuthConfig declares no backend")]
     NoBackend,
@@ -300,7 +334,23 @@ pub enum ConfigError {
         /// The backend's name.
         backend: &'static str,
     },
+    /// A trusted proxy (`.trusted_proxies(..)`) is not an IP address or a CIDR network.
+    #[error("invalid trusted proxy {proxy:?}: {reason} (expected an address or a network such as 10.0.0.0/8 or fd00::/8)")]
+    InvalidTrustedProxy {
+        /// The proxy as given.
+        proxy: String,
+        /// What is wrong with it.
+        reason: String,
+    },
     /// Invalid argon2 parameters.
     #[error("invalid argon2 parameters: {0}")]
     Argon2(String),
+    /// A trusted origin (`.trusted_origins(..)`) is not `scheme://host[:port]`.
+    #[error("invalid trusted origin {origin:?}: {reason}")]
+    InvalidOrigin {
+        /// The origin as given.
+        origin: String,
+        /// What is wrong with it.
+        reason: &'static str,
+    },
 }

@@ -8,14 +8,15 @@ use axum::extract::{FromRef, FromRequestParts, OptionalFromRequestParts};
 use axum::http::request::Parts;
 
 use crate::config::{BackendKind, BackendSpec};
+use crate::csrf::CsrfPolicy;
 use crate::error::ApiError;
 use crate::requirement::{Req, Requirement};
 use crate::state::AuthState;
 use crate::transport;
 use crate::user::User;
 
-/// Who authenticated a request, and how.
-#[derive(Debug, Clone)]
+/// Who authenticated a request, and how. Its `Debug` output leaves the token out.
+#[derive(Clone)]
 pub struct Authenticated {
     /// The user, as stored right now.
     pub user: User,
@@ -25,24 +26,81 @@ pub struct Authenticated {
     pub token: String,
 }
 
+impl std::fmt::Debug for Authenticated {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Authenticated")
+            .field("user", &self.user)
+            .field("backend", &self.backend)
+            .field("token", &"<redacted>")
+            .finish()
+    }
+}
+
 /// What a guard left for later extractors of the same request (shared with the guard's
 /// [`Protected`], not copied).
 #[derive(Clone)]
 struct GuardOutcome(Option<Arc<Authenticated>>);
 
 impl AuthState {
-    /// Tries the backends allowed by `allows`, in declared order: a missing or invalid
-    /// credential falls through to the next backend, the first valid one wins. Then applies the
-    /// checks: inactive (or nobody) → 401; `verified`/`superuser` unmet → 403. A store failure is
-    /// `Err(ApiError::Unavailable)`, never a 401.
+    /// Authenticates a request: tries the backends allowed by `allows`, in declared order (a
+    /// missing or invalid credential falls through to the next backend, the first valid one
+    /// wins), then applies the checks: inactive (or nobody) → 401; a cookie backend's
+    /// credential on an unsafe request from an untrusted origin → 403 `CSRF_FAILED` (see
+    /// [`check_origin`](Self::check_origin); the next backends are still tried, so a valid
+    /// bearer token wins over the cookie); `verified`/`superuser` unmet → 403. A store failure
+    /// is `Err(ApiError::Unavailable)`, never a 401.
+    ///
+    /// ```
+    /// # use axum_users_runtime::{AuthConfig, AuthState, BackendKind, BackendSpec, CookieSpec, MemoryStore, Strategy};
+    /// # struct Auth;
+    /// # impl AuthConfig for Auth {
+    /// #     const BACKENDS: &'static [BackendSpec] = &[BackendSpec {
+    /// #         name: "cookie", kind: BackendKind::Cookie, strategy: Strategy::Jwt,
+    /// #         lifetime: 3600, cookie: CookieSpec::DEFAULT,
+    /// #     }];
+    /// # }
+    /// use axum::http::Request;
+    /// use axum_users_runtime::{ApiError, NewUser};
+    ///
+    /// # tokio::runtime::Runtime::new().unwrap().block_on(async {
+    /// let state = AuthState::builder::<Auth>()
+    ///     .secret("an example secret of at least 32 bytes!")
+    ///     .store(MemoryStore::new())
+    /// #   .password_hasher(axum_users_runtime::PasswordHasher::with_params(1024, 1, 1).unwrap())
+    ///     .build()
+    ///     .unwrap();
+    /// let user = state.create_user(NewUser::new("a@example.com", "a long password")).await.unwrap();
+    /// let token = state.issue_token(&state.backends()[0], user.id).await.unwrap();
+    /// let cookie = format!("fastapiusersauth={token}");
+    /// let request = |origin: &str| {
+    ///     Request::post("/transfer")
+    ///         .header("host", "app.example.com")
+    ///         .header("origin", origin)
+    ///         .header("cookie", &cookie)
+    ///         .body(())
+    ///         .unwrap()
+    ///         .into_parts()
+    ///         .0
+    /// };
+    /// let same = request("https://app.example.com");
+    /// let found = state.authenticate(&same, false, false, |_| true).await.unwrap();
+    /// assert_eq!(found.user.id, user.id);
+    /// let cross = request("https://evil.example");
+    /// let refused = state.authenticate(&cross, false, false, |_| true).await;
+    /// assert!(matches!(refused, Err(ApiError::CsrfFailed)));
+    /// # });
+    /// ```
     pub async fn authenticate(
         &self,
-        headers: &axum::http::HeaderMap,
+        parts: &Parts,
         verified: bool,
         superuser: bool,
         allows: impl Fn(&str) -> bool,
     ) -> Result<Authenticated, ApiError> {
+        let headers = &parts.headers;
+        let safe = CsrfPolicy::is_safe(&parts.method);
         let mut bearer = false;
+        let mut csrf_failed = None;
         let mut found = None;
         for backend in self.backends().iter().filter(|b| allows(b.name)) {
             bearer |= backend.kind == BackendKind::Jwt;
@@ -53,6 +111,14 @@ impl AuthState {
                 continue;
             };
             if let Some(user) = self.store().get(id).await? {
+                let checked = !safe && backend.kind == BackendKind::Cookie && backend.cookie.csrf;
+                if checked && user.is_active {
+                    if let Err(refused) = self.check_origin(parts) {
+                        // A later backend (a bearer token) may still authenticate the request.
+                        csrf_failed = Some(refused);
+                        continue;
+                    }
+                }
                 found = Some(Authenticated {
                     user,
                     backend: *backend,
@@ -61,7 +127,11 @@ impl AuthState {
                 break;
             }
         }
-        let found = found.ok_or(ApiError::Unauthorized { bearer })?;
+        let found = match (found, csrf_failed) {
+            (Some(found), _) => found,
+            (None, Some(refused)) => return Err(refused),
+            (None, None) => return Err(ApiError::Unauthorized { bearer }),
+        };
         if !found.user.is_active {
             return Err(ApiError::Unauthorized { bearer });
         }
@@ -86,11 +156,14 @@ impl AuthState {
             return Err(ApiError::Internal(problem));
         }
         let result = self
-            .authenticate(&parts.headers, R::VERIFIED, R::SUPERUSER, R::allows_backend)
+            .authenticate(parts, R::VERIFIED, R::SUPERUSER, R::allows_backend)
             .await;
         let outcome = match result {
             Ok(found) => Some(Arc::new(found)),
-            Err(err @ (ApiError::Unavailable | ApiError::Internal(_))) => return Err(err),
+            // A cross-site request with a valid cookie is refused, not made anonymous.
+            Err(err @ (ApiError::Unavailable | ApiError::Internal(_) | ApiError::CsrfFailed)) => {
+                return Err(err)
+            }
             Err(_) if R::OPTIONAL => None,
             Err(rejection) => return Err(rejection),
         };

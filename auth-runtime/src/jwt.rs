@@ -1,13 +1,20 @@
-//! JSON Web Tokens in fastapi-users' format.
+//! JSON Web Tokens in fastapi-users' format, signed and verified with a rotating key set.
 
 use std::borrow::Cow;
 use std::fmt;
 use std::sync::{Arc, OnceLock};
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use jsonwebtoken::{decode, encode, Algorithm, DecodingKey, EncodingKey, Header, Validation};
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine as _;
+use hmac::{Hmac, KeyInit, Mac};
+use jsonwebtoken::{
+    decode, decode_header, encode, Algorithm, DecodingKey, EncodingKey, Header, TokenData,
+    Validation,
+};
 use serde::de::{self, DeserializeOwned, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
 use uuid::fmt::Hyphenated;
 use uuid::Uuid;
 
@@ -25,29 +32,120 @@ pub const VERIFY_AUDIENCE: &str = "fastapi-users:verify";
 /// The shortest HMAC secret accepted, in bytes.
 pub const MIN_SECRET_LEN: usize = 32;
 
-/// Signing and verification keys for one algorithm (HS256, RS256 or ES256).
+/// The longest `kid` accepted by [`JwtKeys::with_kid`], in bytes.
+const MAX_KID_LEN: usize = 128;
+
+/// A key set: one signing key (HS256, RS256 or ES256) and, for rotation, verification-only
+/// previous keys, each with its key id (`kid`) and its own algorithm.
+///
+/// New tokens carry the signing key's `kid` in their header. A token with a `kid` is verified
+/// with exactly that key (an unknown `kid` is refused); a token without one (fastapi-users
+/// writes none) with each key in turn, newest first. A token's `alg` must be its key's
+/// algorithm, so an HS256 token never passes against an RSA or EC key, nor the reverse.
+///
+/// The automatic `kid` names a key without revealing anything about it: base64url of the
+/// first 6 bytes of HMAC-SHA256(secret, `"axum-users key id"`) for HS256, of SHA-256 of the
+/// public key PEM for RS256/ES256. Debug output shows algorithms, key ids and the issuer,
+/// never key material.
 ///
 /// ```
 /// use axum_users_runtime::JwtKeys;
 ///
 /// assert!(JwtKeys::hs256("too short").is_err());
-/// let keys = JwtKeys::hs256("0123456789abcdef0123456789abcdef").unwrap();
+/// let old = JwtKeys::hs256("the old secret, of at least 32 bytes").unwrap();
 /// let id = uuid::Uuid::new_v4();
+/// let old_token = old.access_token(id, 3600).unwrap();
+///
+/// // Rotation: sign with the new secret, keep verifying with the old one until its tokens
+/// // expire.
+/// let keys = JwtKeys::hs256("the new secret, of at least 32 bytes")
+///     .unwrap()
+///     .with_previous(old.clone())
+///     .unwrap();
 /// let token = keys.access_token(id, 3600).unwrap();
 /// assert_eq!(keys.read_access_token(&token, 0), Some(id));
+/// assert_eq!(keys.read_access_token(&old_token, 0), Some(id));
+/// assert_eq!(old.read_access_token(&token, 0), None);
+/// assert_eq!(keys.kids().collect::<Vec<_>>(), [keys.kid(), old.kid()]);
+/// assert!(!format!("{keys:?}").contains("secret"));
 /// ```
 #[derive(Clone)]
 pub struct JwtKeys {
-    algorithm: Algorithm,
-    /// `{"typ": "JWT", "alg": ..}`, built once.
+    /// `{"typ": "JWT", "alg": .., "kid": ..}` of the signing key, built once.
     header: Header,
+    /// The signing key's private half.
     encoding: EncodingKey,
+    /// The signing key's public half (its secret for HS256).
+    signing: Key,
+    /// Verification-only keys, newest first.
+    previous: Vec<Key>,
+    /// `iss` of new tokens, required of every token when set.
+    issuer: Option<Arc<str>>,
+}
+
+/// One verification key of a [`JwtKeys`] set.
+#[derive(Clone)]
+struct Key {
+    kid: Arc<str>,
+    /// Whether `kid` was computed from the key material (so equal ids mean equal keys).
+    derived_kid: bool,
+    algorithm: Algorithm,
     decoding: DecodingKey,
     /// The validations of the usual checks, built once (shared by clones).
     validations: Arc<Validations>,
 }
 
-/// The audiences whose validations [`JwtKeys`] keeps ready, with the claims they all require.
+impl Key {
+    /// Verifies `token` with this key: signature, algorithm, claims.
+    fn decode<T: DeserializeOwned>(
+        &self,
+        token: &str,
+        audience: &str,
+        required: &[&str],
+        leeway: u64,
+    ) -> Option<TokenData<T>> {
+        let validation = self.validation(audience, required, leeway);
+        decode::<T>(token, &self.decoding, &validation).ok()
+    }
+
+    /// The validation of `audience`, `required` and `leeway`: a ready one when there is.
+    fn validation(&self, audience: &str, required: &[&str], leeway: u64) -> Cow<'_, Validation> {
+        let ready = &*self.validations;
+        let issuer = ready.issuer.as_deref();
+        let fresh = || {
+            Cow::Owned(validation(
+                self.algorithm,
+                issuer,
+                audience,
+                required,
+                leeway,
+            ))
+        };
+        let cached = CACHED_AUDIENCES
+            .iter()
+            .position(|a| *a == audience)
+            .filter(|_| is_cached_required(required));
+        let Some(i) = cached else {
+            return fresh();
+        };
+        if leeway == 0 {
+            return Cow::Borrowed(&ready.no_leeway[i]);
+        }
+        let (first, built) = ready.leeway[i].get_or_init(|| {
+            (
+                leeway,
+                validation(self.algorithm, issuer, audience, required, leeway),
+            )
+        });
+        if *first == leeway {
+            Cow::Borrowed(built)
+        } else {
+            fresh()
+        }
+    }
+}
+
+/// The audiences whose validations a [`Key`] keeps ready, with the claims they all require.
 const CACHED_AUDIENCES: [&str; 3] = [AUTH_AUDIENCE, RESET_AUDIENCE, VERIFY_AUDIENCE];
 const CACHED_REQUIRED: [&str; 3] = ["exp", "aud", "sub"];
 
@@ -55,24 +153,42 @@ const CACHED_REQUIRED: [&str; 3] = ["exp", "aud", "sub"];
 /// leeway, and for the first other leeway asked for (an [`AuthState`](crate::AuthState) always
 /// asks with the same one).
 struct Validations {
+    issuer: Option<Arc<str>>,
     no_leeway: [Validation; 3],
     leeway: [OnceLock<(u64, Validation)>; 3],
 }
 
 impl Validations {
-    fn new(algorithm: Algorithm) -> Self {
+    fn new(algorithm: Algorithm, issuer: Option<Arc<str>>) -> Self {
         Validations {
-            no_leeway: CACHED_AUDIENCES.map(|aud| validation(algorithm, aud, &CACHED_REQUIRED, 0)),
+            no_leeway: CACHED_AUDIENCES
+                .map(|aud| validation(algorithm, issuer.as_deref(), aud, &CACHED_REQUIRED, 0)),
+            issuer,
             leeway: Default::default(),
         }
     }
 }
 
-/// The checks of [`JwtKeys::decode`], as jsonwebtoken spells them.
-fn validation(algorithm: Algorithm, audience: &str, required: &[&str], leeway: u64) -> Validation {
+/// The checks of [`JwtKeys::decode`], as jsonwebtoken spells them. With an `issuer`, `iss` is
+/// required and must equal it; without, `iss` is not looked at (as in fastapi-users).
+fn validation(
+    algorithm: Algorithm,
+    issuer: Option<&str>,
+    audience: &str,
+    required: &[&str],
+    leeway: u64,
+) -> Validation {
     let mut validation = Validation::new(algorithm);
     validation.set_audience(&[audience]);
-    validation.set_required_spec_claims(required);
+    match issuer {
+        Some(issuer) => {
+            validation.set_issuer(&[issuer]);
+            let mut required = required.to_vec();
+            required.push("iss");
+            validation.set_required_spec_claims(&required);
+        }
+        None => validation.set_required_spec_claims(required),
+    }
     validation.leeway = leeway;
     validation.validate_exp = true;
     validation.validate_nbf = true;
@@ -87,10 +203,28 @@ fn is_cached_required(required: &[&str]) -> bool {
         && required.iter().all(|r| CACHED_REQUIRED.contains(r))
 }
 
-impl std::fmt::Debug for JwtKeys {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+/// The automatic key id: base64url of the first 6 bytes of a digest (8 characters; 48 bits
+/// tell a handful of keys apart, and a longer header would cost an access token one more
+/// SHA-256 block to verify).
+fn kid_of(digest: &[u8]) -> Arc<str> {
+    URL_SAFE_NO_PAD.encode(&digest[..6]).into()
+}
+
+impl fmt::Debug for JwtKeys {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        struct Previous<'a>(&'a [Key]);
+        impl fmt::Debug for Previous<'_> {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.debug_list()
+                    .entries(self.0.iter().map(|k| (&*k.kid, k.algorithm)))
+                    .finish()
+            }
+        }
         f.debug_struct("JwtKeys")
-            .field("algorithm", &self.algorithm)
+            .field("algorithm", &self.signing.algorithm)
+            .field("kid", &&*self.signing.kid)
+            .field("previous", &Previous(&self.previous))
+            .field("issuer", &self.issuer.as_deref())
             .finish_non_exhaustive()
     }
 }
@@ -100,6 +234,8 @@ struct AccessClaims<'a> {
     sub: Hyphenated,
     aud: [&'a str; 1],
     exp: u64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    iss: Option<&'a str>,
 }
 
 fn now() -> u64 {
@@ -114,7 +250,7 @@ fn issued_in_the_past(iat: f64, leeway: u64) -> bool {
 }
 
 /// What [`JwtKeys::read_access_token`] reads of the claims, straight from the JSON: the last
-/// `sub` and the last `iat`, each as the claims map (`serde_json::Value`) would hold it (a later
+/// `sub`, the last `iat` and the kind of the last `iss`, each as the claims map (`serde_json::Value`) would hold it (a later
 /// duplicate key wins), every other claim parsed as strictly as into a `serde_json::Value`
 /// (UTF-8 of strings, range of numbers, nesting limit) but not built.
 #[derive(Default)]
@@ -123,6 +259,8 @@ struct AccessClaimsIn {
     sub: Option<Option<Uuid>>,
     /// `None`: absent; `Some(None)`: not a number.
     iat: Option<Option<f64>>,
+    /// Whether `iss` is a string (jsonwebtoken also takes an array of issuers).
+    iss_is_string: bool,
 }
 
 impl<'de> Deserialize<'de> for AccessClaimsIn {
@@ -146,6 +284,9 @@ impl<'de> Visitor<'de> for AccessClaimsVisitor {
             match key {
                 ClaimKey::Sub => claims.sub = Some(map.next_value::<AnyJson<SubjectUuid>>()?.0),
                 ClaimKey::Iat => claims.iat = Some(map.next_value::<AnyJson<Number>>()?.0),
+                ClaimKey::Iss => {
+                    claims.iss_is_string = map.next_value::<AnyJson<Text>>()?.0.is_some();
+                }
                 ClaimKey::Other => {
                     map.next_value::<AnyJson<Nothing>>()?;
                 }
@@ -159,6 +300,7 @@ impl<'de> Visitor<'de> for AccessClaimsVisitor {
 enum ClaimKey {
     Sub,
     Iat,
+    Iss,
     Other,
 }
 
@@ -174,6 +316,7 @@ impl<'de> Deserialize<'de> for ClaimKey {
                 Ok(match key {
                     "sub" => ClaimKey::Sub,
                     "iat" => ClaimKey::Iat,
+                    "iss" => ClaimKey::Iss,
                     _ => ClaimKey::Other,
                 })
             }
@@ -225,6 +368,16 @@ impl JsonScalar for Number {
     }
 }
 
+/// Any string.
+struct Text;
+
+impl JsonScalar for Text {
+    type Out = ();
+    fn from_str(_: &str) -> Option<()> {
+        Some(())
+    }
+}
+
 impl<'de, T: JsonScalar> Deserialize<'de> for AnyJson<T> {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         struct AnyVisitor<T>(std::marker::PhantomData<T>);
@@ -269,10 +422,20 @@ impl<'de, T: JsonScalar> Deserialize<'de> for AnyJson<T> {
 
 impl JwtKeys {
     /// HS256 with a shared secret of at least 32 bytes (fastapi-users' default algorithm).
+    ///
+    /// ```
+    /// use axum_users_runtime::{Algorithm, JwtKeys};
+    ///
+    /// let keys = JwtKeys::hs256("0123456789abcdef0123456789abcdef").unwrap();
+    /// assert_eq!(keys.algorithm(), Algorithm::HS256);
+    /// assert_eq!(keys.kid().len(), 8);
+    /// assert!(JwtKeys::hs256("too short").is_err());
+    /// ```
     pub fn hs256(secret: impl AsRef<[u8]>) -> Result<Self, ConfigError> {
         let secret = secret.as_ref();
+        let weak = ConfigError::WeakSecret { len: secret.len() };
         if secret.len() < MIN_SECRET_LEN {
-            return Err(ConfigError::WeakSecret { len: secret.len() });
+            return Err(weak);
         }
         let invalid = |what| {
             move |source| ConfigError::InvalidKey {
@@ -281,14 +444,27 @@ impl JwtKeys {
                 source,
             }
         };
+        let Ok(mut mac) = <Hmac<Sha256> as KeyInit>::new_from_slice(secret) else {
+            return Err(weak);
+        };
+        mac.update(b"axum-users key id");
+        let kid = kid_of(&mac.finalize().into_bytes());
         Ok(JwtKeys::new(
             Algorithm::HS256,
+            kid,
             EncodingKey::from_secret(secret).map_err(invalid("secret"))?,
             DecodingKey::from_secret(secret).map_err(invalid("secret"))?,
         ))
     }
 
     /// RS256 or ES256 with PEM keys (private: PKCS#8 or PKCS#1 for RSA, PKCS#8 for EC).
+    ///
+    /// ```
+    /// use axum_users_runtime::{Algorithm, JwtKeys};
+    ///
+    /// let err = JwtKeys::from_pem(Algorithm::RS256, b"not a key", b"not a key").unwrap_err();
+    /// assert!(err.to_string().contains("invalid private key"));
+    /// ```
     pub fn from_pem(
         algorithm: Algorithm,
         private_pem: &[u8],
@@ -312,7 +488,8 @@ impl JwtKeys {
             ),
             other => return Err(ConfigError::UnsupportedAlgorithm(other)),
         };
-        let keys = JwtKeys::new(algorithm, encoding, decoding);
+        let kid = kid_of(&Sha256::digest(public_pem));
+        let keys = JwtKeys::new(algorithm, kid, encoding, decoding);
         let probe = Uuid::nil();
         match keys.access_token(probe, 60) {
             Ok(token) if keys.read_access_token(&token, 0) == Some(probe) => Ok(keys),
@@ -320,55 +497,201 @@ impl JwtKeys {
         }
     }
 
-    fn new(algorithm: Algorithm, encoding: EncodingKey, decoding: DecodingKey) -> Self {
+    fn new(
+        algorithm: Algorithm,
+        kid: Arc<str>,
+        encoding: EncodingKey,
+        decoding: DecodingKey,
+    ) -> Self {
+        let mut header = Header::new(algorithm);
+        header.kid = Some(kid.to_string());
         JwtKeys {
-            algorithm,
-            header: Header::new(algorithm),
+            header,
             encoding,
-            decoding,
-            validations: Arc::new(Validations::new(algorithm)),
+            signing: Key {
+                kid,
+                derived_kid: true,
+                algorithm,
+                decoding,
+                validations: Arc::new(Validations::new(algorithm, None)),
+            },
+            previous: Vec::new(),
+            issuer: None,
         }
     }
 
-    /// The validation of `audience`, `required` and `leeway`: a ready one when there is.
-    fn validation(&self, audience: &str, required: &[&str], leeway: u64) -> Cow<'_, Validation> {
-        let fresh = || Cow::Owned(validation(self.algorithm, audience, required, leeway));
-        let cached = CACHED_AUDIENCES
-            .iter()
-            .position(|a| *a == audience)
-            .filter(|_| is_cached_required(required));
-        let Some(i) = cached else {
-            return fresh();
+    /// Every key, the signing key first.
+    fn all(&self) -> impl Iterator<Item = &Key> {
+        std::iter::once(&self.signing).chain(&self.previous)
+    }
+
+    /// Names the signing key `kid` instead of the automatic id (1 to 128 bytes, and not the id
+    /// of a previous key).
+    ///
+    /// ```
+    /// use axum_users_runtime::JwtKeys;
+    ///
+    /// let keys = JwtKeys::hs256("0123456789abcdef0123456789abcdef")
+    ///     .unwrap()
+    ///     .with_kid("2025-06")
+    ///     .unwrap();
+    /// assert_eq!(keys.kid(), "2025-06");
+    /// assert!(keys.with_kid("").is_err());
+    /// ```
+    pub fn with_kid(mut self, kid: impl Into<String>) -> Result<Self, ConfigError> {
+        let kid = kid.into();
+        let invalid = |problem| ConfigError::InvalidKeyId {
+            kid: kid.clone(),
+            problem,
         };
-        if leeway == 0 {
-            return Cow::Borrowed(&self.validations.no_leeway[i]);
+        if kid.is_empty() || kid.len() > MAX_KID_LEN {
+            return Err(invalid("empty or longer than 128 bytes"));
         }
-        let (first, ready) = self.validations.leeway[i].get_or_init(|| {
-            (
-                leeway,
-                validation(self.algorithm, audience, required, leeway),
-            )
-        });
-        if *first == leeway {
-            Cow::Borrowed(ready)
-        } else {
-            fresh()
+        if self.previous.iter().any(|k| *k.kid == *kid) {
+            return Err(invalid("already the id of another key of the set"));
         }
+        self.signing.kid = kid.as_str().into();
+        self.signing.derived_kid = false;
+        self.header.kid = Some(kid);
+        Ok(self)
+    }
+
+    /// Adds the keys of `older` (its signing key, then its own previous keys) as
+    /// verification-only keys, after those already there: tokens they signed stay valid until
+    /// they expire, new tokens are signed by `self`'s key. A key already in the set is skipped;
+    /// a different key with a `kid` already in the set is an error.
+    ///
+    /// ```
+    /// use axum_users_runtime::JwtKeys;
+    ///
+    /// let new = JwtKeys::hs256("the new secret, of at least 32 bytes").unwrap();
+    /// let old = JwtKeys::hs256("the old secret, of at least 32 bytes").unwrap();
+    /// let keys = new.clone().with_previous(old.clone()).unwrap();
+    /// assert_eq!(keys.kids().count(), 2);
+    /// // Adding the same key twice changes nothing.
+    /// assert_eq!(keys.with_previous(new).unwrap().kids().count(), 2);
+    /// ```
+    pub fn with_previous(mut self, older: JwtKeys) -> Result<Self, ConfigError> {
+        let JwtKeys {
+            signing, previous, ..
+        } = older;
+        for mut key in std::iter::once(signing).chain(previous) {
+            if let Some(known) = self.all().find(|k| k.kid == key.kid) {
+                if known.derived_kid && key.derived_kid && known.algorithm == key.algorithm {
+                    continue;
+                }
+                return Err(ConfigError::InvalidKeyId {
+                    kid: key.kid.to_string(),
+                    problem: "already the id of another key of the set",
+                });
+            }
+            key.validations = Arc::new(Validations::new(key.algorithm, self.issuer.clone()));
+            self.previous.push(key);
+        }
+        Ok(self)
+    }
+
+    /// Puts `iss: issuer` into new tokens and refuses tokens without it or with another one.
+    /// Without an issuer (the default, as in fastapi-users), `iss` is not looked at.
+    ///
+    /// ```
+    /// use axum_users_runtime::JwtKeys;
+    ///
+    /// let plain = JwtKeys::hs256("0123456789abcdef0123456789abcdef").unwrap();
+    /// let keys = plain.clone().with_issuer("https://auth.example.com").unwrap();
+    /// let id = uuid::Uuid::new_v4();
+    /// assert_eq!(keys.read_access_token(&keys.access_token(id, 60).unwrap(), 0), Some(id));
+    /// assert_eq!(plain.read_access_token(&keys.access_token(id, 60).unwrap(), 0), Some(id));
+    /// assert_eq!(keys.read_access_token(&plain.access_token(id, 60).unwrap(), 0), None);
+    /// ```
+    pub fn with_issuer(mut self, issuer: impl Into<String>) -> Result<Self, ConfigError> {
+        let issuer: Arc<str> = issuer.into().into();
+        if issuer.is_empty() {
+            return Err(ConfigError::EmptyIssuer);
+        }
+        self.issuer = Some(issuer);
+        for key in std::iter::once(&mut self.signing).chain(&mut self.previous) {
+            key.validations = Arc::new(Validations::new(key.algorithm, self.issuer.clone()));
+        }
+        Ok(self)
     }
 
     /// The signing algorithm.
     pub fn algorithm(&self) -> Algorithm {
-        self.algorithm
+        self.signing.algorithm
     }
 
-    /// Signs `claims` (which should carry `aud` and `exp`).
+    /// The signing key's id: the `kid` header of new tokens.
+    pub fn kid(&self) -> &str {
+        &self.signing.kid
+    }
+
+    /// The ids of every key, the signing key first, then the previous keys, newest first.
+    pub fn kids(&self) -> impl Iterator<Item = &str> {
+        self.all().map(|k| &*k.kid)
+    }
+
+    /// The issuer new tokens carry and every token must carry, if one is configured.
+    pub fn issuer(&self) -> Option<&str> {
+        self.issuer.as_deref()
+    }
+
+    /// Signs `claims` (which should carry `aud` and `exp`, and `iss` when an issuer is set)
+    /// with the signing key; the header carries its `kid`.
     pub fn encode<T: Serialize>(&self, claims: &T) -> Result<String, jsonwebtoken::errors::Error> {
         encode(&self.header, claims, &self.encoding)
     }
 
-    /// Verifies signature, algorithm (only the configured one), audience, `exp`, `nbf` and `iat`
-    /// as PyJWT does (`leeway` seconds of tolerance) and that every claim of `required` (among `exp`, `aud`, `sub`, `iss`,
-    /// `nbf`) is present; `None` for any failure.
+    /// The claims of `token` when a key of the set verifies it: by `kid` when the header has
+    /// one, else each key in turn, newest first.
+    fn verify<T: DeserializeOwned>(
+        &self,
+        token: &str,
+        audience: &str,
+        required: &[&str],
+        leeway: u64,
+    ) -> Option<T> {
+        if self.previous.is_empty() {
+            // One key: no second look at the header, its `kid` comes with the claims.
+            let TokenData { header, claims } = self
+                .signing
+                .decode::<T>(token, audience, required, leeway)?;
+            return match header.kid {
+                Some(kid) if *kid != *self.signing.kid => None,
+                _ => Some(claims),
+            };
+        }
+        let header = decode_header(token).ok()?;
+        match header.kid {
+            Some(kid) => self
+                .all()
+                .find(|k| *k.kid == *kid)?
+                .decode(token, audience, required, leeway)
+                .map(|data| data.claims),
+            None => self
+                .all()
+                .filter(|k| k.algorithm == header.alg)
+                .find_map(|k| k.decode(token, audience, required, leeway))
+                .map(|data| data.claims),
+        }
+    }
+
+    /// Verifies signature, algorithm (only the selected key's), audience, `exp`, `nbf`, `iat`
+    /// as PyJWT does (`leeway` seconds of tolerance), `iss` when an issuer is set, and that
+    /// every claim of `required` (among `exp`, `aud`, `sub`, `iss`, `nbf`) is present; `None`
+    /// for any failure.
+    ///
+    /// ```
+    /// use axum_users_runtime::{JwtKeys, RESET_AUDIENCE};
+    ///
+    /// let keys = JwtKeys::hs256("0123456789abcdef0123456789abcdef").unwrap();
+    /// let mut claims = serde_json::Map::new();
+    /// claims.insert("sub".into(), "42".into());
+    /// let token = keys.purpose_token(claims, RESET_AUDIENCE, 60).unwrap();
+    /// let read: serde_json::Value = keys.decode(&token, RESET_AUDIENCE, &["sub"], 0).unwrap();
+    /// assert_eq!(read["sub"], "42");
+    /// assert!(keys.decode::<serde_json::Value>(&token, "other", &["sub"], 0).is_none());
+    /// ```
     pub fn decode<T: DeserializeOwned>(
         &self,
         token: &str,
@@ -376,10 +699,10 @@ impl JwtKeys {
         required: &[&str],
         leeway: u64,
     ) -> Option<T> {
-        let validation = self.validation(audience, required, leeway);
-        let claims = decode::<serde_json::Value>(token, &self.decoding, &validation)
-            .ok()?
-            .claims;
+        let claims: serde_json::Value = self.verify(token, audience, required, leeway)?;
+        if self.issuer.is_some() && !claims.get("iss").is_some_and(serde_json::Value::is_string) {
+            return None;
+        }
         if let Some(iat) = claims.get("iat") {
             if !issued_in_the_past(iat.as_f64()?, leeway) {
                 return None;
@@ -388,7 +711,18 @@ impl JwtKeys {
         serde_json::from_value(claims).ok()
     }
 
-    /// An access token for `user_id`: `{"sub": id, "aud": ["fastapi-users:auth"], "exp": now + lifetime}`.
+    /// An access token for `user_id`: `{"sub": id, "aud": ["fastapi-users:auth"], "exp": now +
+    /// lifetime}`, plus `iss` when an issuer is set.
+    ///
+    /// ```
+    /// use axum_users_runtime::JwtKeys;
+    ///
+    /// let keys = JwtKeys::hs256("an example secret of at least 32 bytes!").unwrap();
+    /// let id = uuid::Uuid::new_v4();
+    /// let token = keys.access_token(id, 3600).unwrap();
+    /// assert_eq!(keys.read_access_token(&token, 0), Some(id));
+    /// assert_eq!(keys.read_access_token("not.a.token", 0), None);
+    /// ```
     pub fn access_token(
         &self,
         user_id: Uuid,
@@ -398,11 +732,12 @@ impl JwtKeys {
             sub: user_id.hyphenated(),
             aud: [AUTH_AUDIENCE],
             exp: now().saturating_add(lifetime),
+            iss: self.issuer.as_deref(),
         })
     }
 
     /// Signs `claims` for `audience` (a plain string, as fastapi-users writes reset and
-    /// verification tokens) with `exp = now + lifetime`.
+    /// verification tokens) with `exp = now + lifetime`, and `iss` when an issuer is set.
     pub fn purpose_token(
         &self,
         mut claims: serde_json::Map<String, serde_json::Value>,
@@ -411,6 +746,9 @@ impl JwtKeys {
     ) -> Result<String, jsonwebtoken::errors::Error> {
         claims.insert("aud".into(), audience.into());
         claims.insert("exp".into(), now().saturating_add(lifetime).into());
+        if let Some(issuer) = &self.issuer {
+            claims.insert("iss".into(), (**issuer).into());
+        }
         self.encode(&claims)
     }
 
@@ -419,11 +757,16 @@ impl JwtKeys {
     /// The same checks as [`decode`](Self::decode), the claims read in one pass without
     /// building them.
     pub fn read_access_token(&self, token: &str, leeway: u64) -> Option<Uuid> {
-        let validation = self.validation(AUTH_AUDIENCE, &CACHED_REQUIRED, leeway);
-        let AccessClaimsIn { sub, iat } =
-            decode::<AccessClaimsIn>(token, &self.decoding, &validation)
-                .ok()?
-                .claims;
+        let AccessClaimsIn {
+            sub,
+            iat,
+            iss_is_string,
+        } = self.verify::<AccessClaimsIn>(token, AUTH_AUDIENCE, &CACHED_REQUIRED, leeway)?;
+        // jsonwebtoken checked `iss` against the issuer, but also takes an array (PyJWT and
+        // RFC 7519 do not).
+        if self.issuer.is_some() && !iss_is_string {
+            return None;
+        }
         if let Some(iat) = iat {
             if !issued_in_the_past(iat?, leeway) {
                 return None;
@@ -448,7 +791,8 @@ mod tests {
         let header = URL_SAFE_NO_PAD.encode(br#"{"typ":"JWT","alg":"HS256"}"#);
         let message = format!("{header}.{}", URL_SAFE_NO_PAD.encode(payload));
         let signature =
-            jsonwebtoken::crypto::sign(message.as_bytes(), &keys.encoding, keys.algorithm).unwrap();
+            jsonwebtoken::crypto::sign(message.as_bytes(), &keys.encoding, keys.algorithm())
+                .unwrap();
         format!("{message}.{signature}")
     }
 
@@ -459,8 +803,14 @@ mod tests {
         struct SubjectClaim {
             sub: String,
         }
-        let validation = validation(keys.algorithm, AUTH_AUDIENCE, &CACHED_REQUIRED, leeway);
-        let claims = decode::<Value>(token, &keys.decoding, &validation)
+        let validation = validation(
+            keys.algorithm(),
+            None,
+            AUTH_AUDIENCE,
+            &CACHED_REQUIRED,
+            leeway,
+        );
+        let claims = decode::<Value>(token, &keys.signing.decoding, &validation)
             .ok()?
             .claims;
         if let Some(iat) = claims.get("iat") {
@@ -549,7 +899,8 @@ mod tests {
         let header = URL_SAFE_NO_PAD.encode(br#"{"typ":"JWT","alg":"HS256"}"#);
         let message = format!("{header}.{}", URL_SAFE_NO_PAD.encode(&bytes));
         let signature =
-            jsonwebtoken::crypto::sign(message.as_bytes(), &keys.encoding, keys.algorithm).unwrap();
+            jsonwebtoken::crypto::sign(message.as_bytes(), &keys.encoding, keys.algorithm())
+                .unwrap();
         let token = format!("{message}.{signature}");
         assert_eq!(reference(&keys, &token, 0), None);
         assert_eq!(keys.read_access_token(&token, 0), None);
@@ -561,7 +912,10 @@ mod tests {
         let id = Uuid::new_v4();
         let token = keys.access_token(id, 3600).unwrap();
         let expected = encode(
-            &Header::new(Algorithm::HS256),
+            &Header {
+                kid: Some(keys.kid().to_owned()),
+                ..Header::new(Algorithm::HS256)
+            },
             &json!({"sub": id.to_string(), "aud": [AUTH_AUDIENCE], "exp": now() + 3600}),
             &keys.encoding,
         )
@@ -579,6 +933,7 @@ mod tests {
                 sub: id.hyphenated(),
                 aud: [AUTH_AUDIENCE],
                 exp: 7,
+                iss: None,
             })
             .unwrap(),
             format!(r#"{{"sub":"{id}","aud":["fastapi-users:auth"],"exp":7}}"#)
@@ -591,8 +946,8 @@ mod tests {
         for audience in [AUTH_AUDIENCE, RESET_AUDIENCE, VERIFY_AUDIENCE, "other"] {
             for required in [&["exp", "aud", "sub"][..], &["sub", "exp", "aud"], &["exp"]] {
                 for leeway in [0, 5, 0, 7, 5] {
-                    let got = keys.validation(audience, required, leeway);
-                    let want = validation(keys.algorithm, audience, required, leeway);
+                    let got = keys.signing.validation(audience, required, leeway);
+                    let want = validation(keys.algorithm(), None, audience, required, leeway);
                     assert_eq!(got.aud, want.aud);
                     assert_eq!(got.required_spec_claims, want.required_spec_claims);
                     assert_eq!(got.leeway, want.leeway);
@@ -608,7 +963,28 @@ mod tests {
                 }
             }
         }
+        // With an issuer, `iss` is required and checked, in the cached ones too.
+        let keys = keys.with_issuer("https://auth.example.com").unwrap();
+        for leeway in [0, 5] {
+            let got = keys
+                .signing
+                .validation(AUTH_AUDIENCE, &CACHED_REQUIRED, leeway);
+            let want = validation(
+                keys.algorithm(),
+                Some("https://auth.example.com"),
+                AUTH_AUDIENCE,
+                &CACHED_REQUIRED,
+                leeway,
+            );
+            assert!(got.required_spec_claims.contains("iss"));
+            assert_eq!(got.required_spec_claims, want.required_spec_claims);
+            assert_eq!(got.iss, want.iss);
+            assert_eq!(got.leeway, leeway);
+        }
         // A clone shares the ready validations.
-        assert!(Arc::ptr_eq(&keys.validations, &keys.clone().validations));
+        assert!(Arc::ptr_eq(
+            &keys.signing.validations,
+            &keys.clone().signing.validations
+        ));
     }
 }

@@ -4,15 +4,19 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+mod client;
 mod config;
+mod csrf;
 mod error;
 mod fields;
 mod guard;
 mod jwt;
 mod lifecycle;
+pub mod limits;
 pub mod mailer;
 mod manager;
 mod password;
+mod ratelimit;
 pub mod requirement;
 mod routes;
 mod state;
@@ -22,6 +26,7 @@ pub mod transport;
 mod user;
 pub mod validation;
 
+pub use client::{Cidr, CidrError};
 pub use config::{
     AuthConfig, BackendKind, BackendSpec, CookieSpec, Rate, RateLimits, SameSite, Strategy,
 };
@@ -29,11 +34,15 @@ pub use error::{ApiError, ConfigError, StoreError, ValidationIssue};
 pub use fields::{Field, FieldKind, UserFields};
 pub use guard::{Authenticated, CurrentUser, Protected};
 pub use jwt::{JwtKeys, AUTH_AUDIENCE, MIN_SECRET_LEN, RESET_AUDIENCE, VERIFY_AUDIENCE};
+pub use limits::{BodyLimit, DEFAULT_BODY_TIMEOUT, DEFAULT_MAX_BODY_BYTES, MAX_HEADER_BYTES};
 pub use mailer::{
     mailer_from_env, FileOutbox, LogMailer, Mail, MailError, MailKind, Mailer, SmtpMailer,
 };
 pub use manager::{DefaultUserManager, HookError, InvalidPassword, UserManager};
 pub use password::PasswordHasher;
+pub use ratelimit::{limit, Decision, MemoryRateLimiter, RateLimiter, DEFAULT_MAX_KEYS};
+#[cfg(feature = "redis")]
+pub use ratelimit::{RedisRateLimiter, DEFAULT_RATE_LIMIT_PREFIX};
 pub use requirement::{AllBackends, Name, Req, Requirement};
 pub use routes::router;
 pub use state::{AuthState, AuthStateBuilder, NewUser};

@@ -166,6 +166,10 @@ impl AuthState {
         }
         user.hashed_password = self.hasher().hash(password).await?;
         self.save_revoking(&user).await?;
+        // The owner proved control of the mailbox: the account's failed logins are forgiven.
+        if let Err(err) = self.clear_login_limit(&user.email).await {
+            tracing::warn!(error = %err, "could not clear the account's failed logins");
+        }
         let hook = self.manager().on_after_reset_password(&user, parts).await;
         report_hook(parts.uri.path(), "on_after_reset_password", hook);
         Ok(())

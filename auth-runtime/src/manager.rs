@@ -7,10 +7,24 @@ use crate::user::User;
 
 /// Error type of the `on_after_*` hooks; a failing hook is logged with its route and does not
 /// change the answer or the stored data.
+///
+/// ```
+/// use axum_users_runtime::HookError;
+///
+/// let err: HookError = "the audit log is full".into();
+/// assert_eq!(err.to_string(), "the audit log is full");
+/// ```
 pub type HookError = Box<dyn std::error::Error + Send + Sync>;
 
 /// A password rejected by [`UserManager::validate_password`]; `reason` becomes the `reason` of the
 /// `{"code": ..._INVALID_PASSWORD, "reason": ...}` answer.
+///
+/// ```
+/// use axum_users_runtime::InvalidPassword;
+///
+/// let invalid = InvalidPassword::new("Password should be at least 12 characters");
+/// assert_eq!(invalid.to_string(), invalid.reason);
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{reason}")]
 pub struct InvalidPassword {
@@ -143,6 +157,16 @@ pub trait UserManager: Send + Sync + 'static {
 }
 
 /// The [`UserManager`] with every default: 8-character minimum, no callbacks.
+///
+/// ```
+/// use axum_users_runtime::{DefaultUserManager, UserManager};
+///
+/// # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
+/// let policy = DefaultUserManager;
+/// assert!(policy.validate_password("short", "a@example.com").await.is_err());
+/// assert!(policy.validate_password("long enough", "a@example.com").await.is_ok());
+/// # });
+/// ```
 #[derive(Debug, Clone, Copy, Default)]
 pub struct DefaultUserManager;
 

@@ -197,6 +197,23 @@ impl PasswordHasher {
     }
 
     /// Hashes a password into an argon2id PHC string.
+    ///
+    /// ```
+    /// use axum_users_runtime::PasswordHasher;
+    ///
+    /// # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
+    /// let hasher = PasswordHasher::with_params(1024, 1, 1).unwrap(); // cheap: for tests only
+    /// let hash = hasher.hash("guinevere").await.unwrap();
+    /// assert!(hash.starts_with("$argon2id$v=19$m=1024,t=1,p=1$"));
+    /// assert_eq!(hasher.verify_and_update("guinevere", &hash).await.unwrap(), (true, None));
+    /// assert_eq!(hasher.verify_and_update("morgana", &hash).await.unwrap(), (false, None));
+    ///
+    /// // A hash with other parameters verifies and comes back upgraded.
+    /// let stronger = PasswordHasher::with_params(2048, 1, 1).unwrap();
+    /// let (ok, upgraded) = stronger.verify_and_update("guinevere", &hash).await.unwrap();
+    /// assert!(ok && upgraded.unwrap().contains("m=2048"));
+    /// # });
+    /// ```
     pub async fn hash(&self, password: &str) -> Result<String, ApiError> {
         let password = password.to_owned();
         self.blocking(move |argon2| {

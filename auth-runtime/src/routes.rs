@@ -8,8 +8,9 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 
-use crate::config::BackendSpec;
+use crate::config::{BackendKind, BackendSpec};
 use crate::error::ApiError;
+use crate::limits::{limit_header_bytes, BoundedBody};
 use crate::manager::report_hook;
 use crate::state::{AuthState, NewUser};
 use crate::transport;
@@ -44,7 +45,9 @@ where
             .route(
                 &format!("/auth/{name}/login"),
                 post(
-                    move |State(auth): State<AuthState>, parts: Parts, body: Bytes| {
+                    move |State(auth): State<AuthState>,
+                          parts: Parts,
+                          BoundedBody(body): BoundedBody| {
                         login(auth, name, parts, body)
                     },
                 ),
@@ -54,7 +57,9 @@ where
                 post(move |State(auth): State<AuthState>, parts: Parts| logout(auth, name, parts)),
             );
     }
-    router
+    // Explicit limits: bodies are read by `BoundedBody` (the state's `BodyLimit`: 413, 408);
+    // oversized headers get 431 before any route runs.
+    router.layer(axum::middleware::from_fn(limit_header_bytes))
 }
 
 /// The state's version of the backend the route was generated for (the state may override
@@ -76,7 +81,14 @@ async fn login(
     body: Bytes,
 ) -> Result<Response, ApiError> {
     let backend = backend(&auth, name)?;
+    // Login CSRF: a cross-site page must not log the browser into the attacker's account.
+    if backend.kind == BackendKind::Cookie && backend.cookie.csrf {
+        auth.check_origin(&parts)?;
+    }
     let form = LoginForm::parse(&parts.headers, body).await?;
+    // Brute force: counted before the password is checked (a refusal costs no hash), for
+    // known and unknown addresses alike; only failures stay counted.
+    let attempt = auth.limit_login(&parts, &form.username).await?;
     let user = auth
         .check_credentials(&form.username, &form.password)
         .await?
@@ -85,6 +97,7 @@ async fn login(
     if auth.requires_verification() && !user.is_verified {
         return Err(ApiError::bad_request("LOGIN_USER_NOT_VERIFIED"));
     }
+    auth.login_succeeded(attempt).await;
     let token = auth.issue_token(backend, user.id).await?;
     report_hook(
         parts.uri.path(),
@@ -97,9 +110,7 @@ async fn login(
 async fn logout(auth: AuthState, name: &'static str, parts: Parts) -> Result<Response, ApiError> {
     let backend = backend(&auth, name)?;
     let found = auth
-        .authenticate(&parts.headers, auth.requires_verification(), false, |_| {
-            true
-        })
+        .authenticate(&parts, auth.requires_verification(), false, |_| true)
         .await?;
     // As fastapi-users: the route's backend destroys the credential that authenticated.
     auth.destroy_token(backend, &found.token).await?;
@@ -109,8 +120,9 @@ async fn logout(auth: AuthState, name: &'static str, parts: Parts) -> Result<Res
 async fn register(
     State(auth): State<AuthState>,
     parts: Parts,
-    body: Bytes,
+    BoundedBody(body): BoundedBody,
 ) -> Result<Response, ApiError> {
+    auth.limit_register(&parts).await?;
     let body = RegisterBody::parse(&parts.headers, &body)?;
     let mut issues = Vec::new();
     let fields = auth.field_schema().read(&body.raw, true, &mut issues);
@@ -144,9 +156,10 @@ fn accepted() -> Response {
 async fn forgot_password(
     State(auth): State<AuthState>,
     parts: Parts,
-    body: Bytes,
+    BoundedBody(body): BoundedBody,
 ) -> Result<Response, ApiError> {
     let email = email_body(&parts.headers, &body)?;
+    auth.limit_mail(&parts, &email).await?;
     auth.in_background(&parts, |auth, parts| async move {
         auth.forgot_password(&email, &parts).await;
     });
@@ -156,7 +169,7 @@ async fn forgot_password(
 async fn reset_password(
     State(auth): State<AuthState>,
     parts: Parts,
-    body: Bytes,
+    BoundedBody(body): BoundedBody,
 ) -> Result<Response, ApiError> {
     let [token, password] = string_fields(&parts.headers, &body, ["token", "password"])?;
     auth.reset_password(&token, &password, &parts).await?;
@@ -166,9 +179,10 @@ async fn reset_password(
 async fn request_verify_token(
     State(auth): State<AuthState>,
     parts: Parts,
-    body: Bytes,
+    BoundedBody(body): BoundedBody,
 ) -> Result<Response, ApiError> {
     let email = email_body(&parts.headers, &body)?;
+    auth.limit_mail(&parts, &email).await?;
     auth.in_background(&parts, |auth, parts| async move {
         match auth.store().get_by_email(&email).await {
             Ok(Some(user)) => auth.request_verify(&user, &parts).await,
@@ -182,7 +196,7 @@ async fn request_verify_token(
 async fn verify(
     State(auth): State<AuthState>,
     parts: Parts,
-    body: Bytes,
+    BoundedBody(body): BoundedBody,
 ) -> Result<Response, ApiError> {
     let [token] = string_fields(&parts.headers, &body, ["token"])?;
     let user = auth.verify(&token, &parts).await?;
@@ -192,14 +206,9 @@ async fn verify(
 /// The guard of the `/users` routes: an active user, verified when verification is required,
 /// a superuser for the `/{id}` routes (checked before the id is even parsed).
 async fn users_guard(auth: &AuthState, parts: &Parts, superuser: bool) -> Result<User, ApiError> {
-    auth.authenticate(
-        &parts.headers,
-        auth.requires_verification(),
-        superuser,
-        |_| true,
-    )
-    .await
-    .map(|found| found.user)
+    auth.authenticate(parts, auth.requires_verification(), superuser, |_| true)
+        .await
+        .map(|found| found.user)
 }
 
 async fn me(State(auth): State<AuthState>, parts: Parts) -> Result<Json<User>, ApiError> {
@@ -209,7 +218,7 @@ async fn me(State(auth): State<AuthState>, parts: Parts) -> Result<Json<User>, A
 async fn update_me(
     State(auth): State<AuthState>,
     parts: Parts,
-    body: Bytes,
+    BoundedBody(body): BoundedBody,
 ) -> Result<Json<User>, ApiError> {
     let user = users_guard(&auth, &parts, false).await?;
     let (update, raw) = UserUpdate::parse(&parts.headers, &body)?;
@@ -237,7 +246,7 @@ async fn update_user(
     State(auth): State<AuthState>,
     Path(id): Path<String>,
     parts: Parts,
-    body: Bytes,
+    BoundedBody(body): BoundedBody,
 ) -> Result<Json<User>, ApiError> {
     users_guard(&auth, &parts, true).await?;
     let user = target(&auth, &id).await?;

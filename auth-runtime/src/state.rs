@@ -2,13 +2,18 @@
 
 use std::sync::Arc;
 
+use crate::client::Cidr;
+use crate::config::RateLimits;
 use crate::config::{AuthConfig, BackendKind, BackendSpec, SameSite, Strategy};
+use crate::csrf::{CsrfPolicy, TrustedOrigin};
 use crate::error::{ApiError, ConfigError};
 use crate::fields::{Field, FieldSchema, UserFields};
 use crate::jwt::JwtKeys;
+use crate::limits::BodyLimit;
 use crate::mailer::Mailer;
 use crate::manager::{DefaultUserManager, UserManager};
 use crate::password::PasswordHasher;
+use crate::ratelimit::{MemoryRateLimiter, RateLimiter};
 use crate::store::{CreateError, UserStore};
 use crate::tokens::TokenStore;
 use crate::user::User;
@@ -65,9 +70,14 @@ struct Inner {
     store: Arc<dyn UserStore>,
     database_tokens: Option<Arc<dyn TokenStore>>,
     redis_tokens: Option<Arc<dyn TokenStore>>,
+    rate_limits: RateLimits,
+    rate_limiter: Arc<dyn RateLimiter>,
+    trusted_proxies: Vec<Cidr>,
     hasher: PasswordHasher,
     manager: Arc<dyn UserManager>,
     leeway: u64,
+    body_limit: BodyLimit,
+    csrf: CsrfPolicy,
 }
 
 impl std::fmt::Debug for AuthState {
@@ -82,6 +92,28 @@ impl std::fmt::Debug for AuthState {
 }
 
 /// Builds an [`AuthState`]; see [`AuthState::builder`].
+///
+/// ```
+/// # use axum_users_runtime::{AuthConfig, AuthState, BackendKind, BackendSpec, CookieSpec, MemoryStore, Strategy};
+/// # struct Auth;
+/// # impl AuthConfig for Auth {
+/// #     const BACKENDS: &'static [BackendSpec] = &[BackendSpec {
+/// #         name: "jwt", kind: BackendKind::Jwt, strategy: Strategy::Jwt,
+/// #         lifetime: 3600, cookie: CookieSpec::DEFAULT,
+/// #     }];
+/// # }
+/// use axum_users_runtime::{DefaultUserManager, MemoryTokenStore};
+///
+/// let state = AuthState::builder::<Auth>()
+///     .secret("an example secret of at least 32 bytes!") // required (or `jwt_keys`)
+///     .store(MemoryStore::new())                         // required
+///     .manager(DefaultUserManager)
+///     .strategy("jwt", Strategy::Database)               // needs a token store:
+///     .database_tokens(MemoryTokenStore::new())
+///     .build()
+///     .unwrap();
+/// assert_eq!(state.backend("jwt").unwrap().strategy, Strategy::Database);
+/// ```
 #[must_use]
 pub struct AuthStateBuilder {
     backends: &'static [BackendSpec],
@@ -90,6 +122,8 @@ pub struct AuthStateBuilder {
     verify_lifetime: u64,
     reset_secret: Option<Vec<u8>>,
     verification_secret: Option<Vec<u8>>,
+    previous_secrets: Vec<Vec<u8>>,
+    issuer: Option<String>,
     mailer: Option<Arc<dyn Mailer>>,
     verify_on_register: bool,
     fields: FieldSchema,
@@ -99,10 +133,15 @@ pub struct AuthStateBuilder {
     store: Option<Arc<dyn UserStore>>,
     database_tokens: Option<Arc<dyn TokenStore>>,
     redis_tokens: Option<Arc<dyn TokenStore>>,
+    rate_limits: RateLimits,
+    rate_limiter: Option<Arc<dyn RateLimiter>>,
+    trusted_proxies: Vec<String>,
     strategies: Vec<(String, Strategy)>,
     hasher: Option<PasswordHasher>,
     manager: Arc<dyn UserManager>,
     leeway: u64,
+    body_limit: BodyLimit,
+    trusted_origins: Vec<String>,
 }
 
 impl AuthStateBuilder {
@@ -122,6 +161,77 @@ impl AuthStateBuilder {
     /// secret).
     pub fn verification_secret(mut self, secret: impl AsRef<[u8]>) -> Self {
         self.verification_secret = Some(secret.as_ref().to_vec());
+        self
+    }
+
+    /// A previous HS256 secret (at least 32 bytes), still accepted for verification so that a
+    /// secret can be rotated without logging everyone out: new tokens are signed with
+    /// [`secret`](Self::secret) (their header names its `kid`), tokens signed with a previous
+    /// secret stay valid until they expire. Repeatable, most recent first. It applies to access
+    /// tokens, and to reset and verification tokens whose secret is not set separately.
+    ///
+    /// ```
+    /// # use axum_users_runtime::{AuthConfig, AuthState, BackendKind, BackendSpec, CookieSpec, MemoryStore, Strategy};
+    /// # struct Auth;
+    /// # impl AuthConfig for Auth {
+    /// #     const BACKENDS: &'static [BackendSpec] = &[BackendSpec {
+    /// #         name: "jwt", kind: BackendKind::Jwt, strategy: Strategy::Jwt,
+    /// #         lifetime: 3600, cookie: CookieSpec::DEFAULT,
+    /// #     }];
+    /// # }
+    /// let old = AuthState::builder::<Auth>()
+    ///     .secret("the old secret, of at least 32 bytes")
+    ///     .store(MemoryStore::new())
+    ///     .build()
+    ///     .unwrap();
+    /// let id = uuid::Uuid::new_v4();
+    /// let old_token = old.keys().access_token(id, 3600).unwrap();
+    ///
+    /// let rotated = AuthState::builder::<Auth>()
+    ///     .secret("the new secret, of at least 32 bytes")
+    ///     .previous_secret("the old secret, of at least 32 bytes")
+    ///     .store(MemoryStore::new())
+    ///     .build()
+    ///     .unwrap();
+    /// assert_eq!(rotated.keys().read_access_token(&old_token, 0), Some(id));
+    /// assert_eq!(rotated.reset_keys().kids().count(), 2);
+    ///
+    /// let weak = AuthState::builder::<Auth>()
+    ///     .secret("the new secret, of at least 32 bytes")
+    ///     .previous_secret("short")
+    ///     .store(MemoryStore::new())
+    ///     .build();
+    /// assert!(weak.unwrap_err().to_string().contains("at least 32 bytes"));
+    /// ```
+    pub fn previous_secret(mut self, secret: impl AsRef<[u8]>) -> Self {
+        self.previous_secrets.push(secret.as_ref().to_vec());
+        self
+    }
+
+    /// The issuer (`iss`) of every token (access, reset, verification), e.g. the service's
+    /// URL: new tokens carry it, tokens without it or with another one are refused. Without
+    /// it (the default, as in fastapi-users) `iss` is not looked at.
+    ///
+    /// ```
+    /// # use axum_users_runtime::{AuthConfig, AuthState, BackendKind, BackendSpec, CookieSpec, MemoryStore, Strategy};
+    /// # struct Auth;
+    /// # impl AuthConfig for Auth {
+    /// #     const BACKENDS: &'static [BackendSpec] = &[BackendSpec {
+    /// #         name: "jwt", kind: BackendKind::Jwt, strategy: Strategy::Jwt,
+    /// #         lifetime: 3600, cookie: CookieSpec::DEFAULT,
+    /// #     }];
+    /// # }
+    /// let state = AuthState::builder::<Auth>()
+    ///     .secret("an example secret of at least 32 bytes!")
+    ///     .issuer("https://auth.example.com")
+    ///     .store(MemoryStore::new())
+    ///     .build()
+    ///     .unwrap();
+    /// assert_eq!(state.keys().issuer(), Some("https://auth.example.com"));
+    /// assert_eq!(state.verify_keys().issuer(), Some("https://auth.example.com"));
+    /// ```
+    pub fn issuer(mut self, issuer: impl Into<String>) -> Self {
+        self.issuer = Some(issuer.into());
         self
     }
 
@@ -152,7 +262,9 @@ impl AuthStateBuilder {
         self
     }
 
-    /// Other keys, e.g. RS256/ES256 from PEM files ([`JwtKeys::from_pem`]).
+    /// Other keys, e.g. RS256/ES256 from PEM files ([`JwtKeys::from_pem`]), possibly with
+    /// previous keys of their own ([`JwtKeys::with_previous`]); the
+    /// [`previous_secret`](Self::previous_secret)s are added after them.
     pub fn jwt_keys(mut self, keys: JwtKeys) -> Self {
         self.keys = Some(keys);
         self
@@ -211,11 +323,197 @@ impl AuthStateBuilder {
         self
     }
 
+    /// The brute-force limits (default: the `AuthConfig`'s, i.e. [`RateLimits::DEFAULT`] unless
+    /// the derive says otherwise); [`RateLimits::OFF`] turns them all off, e.g. for a benchmark.
+    ///
+    /// ```
+    /// # use axum_users_runtime::{AuthConfig, AuthState, BackendKind, BackendSpec, CookieSpec, MemoryStore, Strategy};
+    /// # struct Auth;
+    /// # impl AuthConfig for Auth {
+    /// #     const BACKENDS: &'static [BackendSpec] = &[BackendSpec {
+    /// #         name: "jwt", kind: BackendKind::Jwt, strategy: Strategy::Jwt,
+    /// #         lifetime: 3600, cookie: CookieSpec::DEFAULT,
+    /// #     }];
+    /// # }
+    /// use axum_users_runtime::{Rate, RateLimits};
+    ///
+    /// let state = AuthState::builder::<Auth>()
+    ///     .secret("an example secret of at least 32 bytes!")
+    ///     .store(MemoryStore::new())
+    ///     .rate_limits(RateLimits { login_per_account: Some(Rate::new(3, 600)), ..RateLimits::DEFAULT })
+    ///     .build()
+    ///     .unwrap();
+    /// assert_eq!(state.rate_limits().login_per_account, Some(Rate::new(3, 600)));
+    /// ```
+    pub fn rate_limits(mut self, limits: RateLimits) -> Self {
+        self.rate_limits = limits;
+        self
+    }
+
+    /// Where the rate-limit counters live (default: a [`MemoryRateLimiter`] of this state;
+    /// [`RedisRateLimiter`](crate::RedisRateLimiter) to share them between instances). Clones
+    /// of one limiter given to several states share the counters.
+    pub fn rate_limiter(mut self, limiter: impl RateLimiter) -> Self {
+        self.rate_limiter = Some(Arc::new(limiter));
+        self
+    }
+
+    /// Like [`rate_limiter`](Self::rate_limiter), for a limiter chosen at run time.
+    pub fn shared_rate_limiter(mut self, limiter: Arc<dyn RateLimiter>) -> Self {
+        self.rate_limiter = Some(limiter);
+        self
+    }
+
+    /// Reverse proxies (CIDR networks or single addresses, IPv4 or IPv6) whose
+    /// `X-Forwarded-For` is believed: when the socket's peer is one of them, the per-client
+    /// limits count the right-most forwarded address that is not itself a trusted proxy (see
+    /// [`AuthState::client_ip`]). Default: none; the peer is the client. [`build`](Self::build)
+    /// refuses what is not an address or a network.
+    ///
+    /// ```
+    /// # use axum_users_runtime::{AuthConfig, AuthState, BackendKind, BackendSpec, CookieSpec, MemoryStore, Strategy};
+    /// # struct Auth;
+    /// # impl AuthConfig for Auth {
+    /// #     const BACKENDS: &'static [BackendSpec] = &[BackendSpec {
+    /// #         name: "jwt", kind: BackendKind::Jwt, strategy: Strategy::Jwt,
+    /// #         lifetime: 3600, cookie: CookieSpec::DEFAULT,
+    /// #     }];
+    /// # }
+    /// let builder = || {
+    ///     AuthState::builder::<Auth>()
+    ///         .secret("an example secret of at least 32 bytes!")
+    ///         .store(MemoryStore::new())
+    /// };
+    /// let state = builder().trusted_proxies(["10.0.0.0/8", "::1"]).build().unwrap();
+    /// assert_eq!(state.trusted_proxies()[1].to_string(), "::1/128");
+    /// let bad = builder().trusted_proxies(["10.0.0.0/33"]).build();
+    /// assert!(bad.unwrap_err().to_string().contains("10.0.0.0/33"));
+    /// ```
+    pub fn trusted_proxies<I>(mut self, proxies: I) -> Self
+    where
+        I: IntoIterator,
+        I::Item: AsRef<str>,
+    {
+        self.trusted_proxies
+            .extend(proxies.into_iter().map(|p| p.as_ref().to_owned()));
+        self
+    }
+
+    /// Largest body the generated routes read (default 64 KiB,
+    /// [`DEFAULT_MAX_BODY_BYTES`](crate::DEFAULT_MAX_BODY_BYTES)); a longer one gets 413
+    /// `{"detail": "PAYLOAD_TOO_LARGE"}`.
+    ///
+    /// ```
+    /// # use axum_users_runtime::{AuthConfig, AuthState, BackendKind, BackendSpec, CookieSpec, MemoryStore, Strategy};
+    /// # struct Auth;
+    /// # impl AuthConfig for Auth {
+    /// #     const BACKENDS: &'static [BackendSpec] = &[BackendSpec { name: "jwt", kind: BackendKind::Jwt,
+    /// #         strategy: Strategy::Jwt, lifetime: 3600, cookie: CookieSpec::DEFAULT }];
+    /// # }
+    /// let state = AuthState::builder::<Auth>()
+    ///     .secret("an example secret of at least 32 bytes!")
+    ///     .store(MemoryStore::new())
+    ///     .max_body_bytes(16 * 1024)
+    ///     .build()
+    ///     .unwrap();
+    /// assert_eq!(state.body_limit().max_bytes, 16 * 1024);
+    /// ```
+    pub fn max_body_bytes(mut self, bytes: usize) -> Self {
+        self.body_limit.max_bytes = bytes;
+        self
+    }
+
+    /// Time a client gets to deliver a body to a generated route (default 10 s,
+    /// [`DEFAULT_BODY_TIMEOUT`](crate::DEFAULT_BODY_TIMEOUT)); a slower one gets 408
+    /// `{"detail": "REQUEST_TIMEOUT"}`.
+    ///
+    /// ```
+    /// # use axum_users_runtime::{AuthConfig, AuthState, BackendKind, BackendSpec, CookieSpec, MemoryStore, Strategy};
+    /// # struct Auth;
+    /// # impl AuthConfig for Auth {
+    /// #     const BACKENDS: &'static [BackendSpec] = &[BackendSpec { name: "jwt", kind: BackendKind::Jwt,
+    /// #         strategy: Strategy::Jwt, lifetime: 3600, cookie: CookieSpec::DEFAULT }];
+    /// # }
+    /// use std::time::Duration;
+    ///
+    /// let state = AuthState::builder::<Auth>()
+    ///     .secret("an example secret of at least 32 bytes!")
+    ///     .store(MemoryStore::new())
+    ///     .body_timeout(Duration::from_secs(5))
+    ///     .build()
+    ///     .unwrap();
+    /// assert_eq!(state.body_limit().timeout, Duration::from_secs(5));
+    /// ```
+    pub fn body_timeout(mut self, timeout: std::time::Duration) -> Self {
+        self.body_limit.timeout = timeout;
+        self
+    }
+
+    /// Adds origins (`scheme://host[:port]`, e.g. a front end on another host or port) from
+    /// which cookie-authenticated unsafe requests and cookie logins are accepted, besides the
+    /// request's own host (see [`AuthState::check_origin`]). Scheme and host are compared
+    /// case-insensitively and a default port (`:443`, `:80`) may be left out;
+    /// [`build`](Self::build) refuses anything else (a path, `null`, a wildcard).
+    ///
+    /// ```
+    /// # use axum_users_runtime::{AuthConfig, AuthState, BackendKind, BackendSpec, CookieSpec, MemoryStore, Strategy};
+    /// # struct Auth;
+    /// # impl AuthConfig for Auth {
+    /// #     const BACKENDS: &'static [BackendSpec] = &[BackendSpec {
+    /// #         name: "cookie", kind: BackendKind::Cookie, strategy: Strategy::Jwt,
+    /// #         lifetime: 3600, cookie: CookieSpec::DEFAULT,
+    /// #     }];
+    /// # }
+    /// let state = AuthState::builder::<Auth>()
+    ///     .secret("an example secret of at least 32 bytes!")
+    ///     .store(MemoryStore::new())
+    ///     .trusted_origins(["https://App.Example.com:443", "http://localhost:5173"])
+    ///     .build()
+    ///     .unwrap();
+    /// let trusted: Vec<&str> = state.trusted_origins().collect();
+    /// assert_eq!(trusted, ["https://app.example.com", "http://localhost:5173"]);
+    ///
+    /// let with_path = AuthState::builder::<Auth>()
+    ///     .secret("an example secret of at least 32 bytes!")
+    ///     .store(MemoryStore::new())
+    ///     .trusted_origins(["https://app.example.com/login"])
+    ///     .build();
+    /// assert!(with_path.unwrap_err().to_string().contains("invalid trusted origin"));
+    /// ```
+    pub fn trusted_origins<I>(mut self, origins: I) -> Self
+    where
+        I: IntoIterator,
+        I::Item: AsRef<str>,
+    {
+        self.trusted_origins
+            .extend(origins.into_iter().map(|o| o.as_ref().to_owned()));
+        self
+    }
+
     /// Checks the configuration: a secret shorter than 32 bytes, a missing store or an
     /// unmatched key pair is an error, and the service must not start.
     pub fn build(self) -> Result<AuthState, ConfigError> {
         if self.backends.is_empty() {
             return Err(ConfigError::NoBackend);
+        }
+        let trusted_proxies = self
+            .trusted_proxies
+            .iter()
+            .map(|proxy| {
+                proxy
+                    .parse::<Cidr>()
+                    .map_err(|err| ConfigError::InvalidTrustedProxy {
+                        proxy: proxy.clone(),
+                        reason: err.to_string(),
+                    })
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        let mut trusted = Vec::with_capacity(self.trusted_origins.len());
+        for origin in &self.trusted_origins {
+            let origin = TrustedOrigin::parse(origin)?;
+            if !trusted.contains(&origin) {
+                trusted.push(origin);
+            }
         }
         if let Some(field) = self
             .fields
@@ -225,17 +523,38 @@ impl AuthStateBuilder {
         {
             return Err(ConfigError::InvalidField { name: field.name });
         }
+        // Previous secrets (rotation) and the issuer apply to every key set made from the
+        // main secret or keys.
+        let previous = self
+            .previous_secrets
+            .iter()
+            .map(JwtKeys::hs256)
+            .collect::<Result<Vec<_>, _>>()?;
+        let issuer = self.issuer;
+        let finish = |keys: JwtKeys, rotated: bool| -> Result<JwtKeys, ConfigError> {
+            let keys = if rotated {
+                previous
+                    .iter()
+                    .try_fold(keys, |keys, old| keys.with_previous(old.clone()))?
+            } else {
+                keys
+            };
+            match &issuer {
+                Some(issuer) => keys.with_issuer(issuer.as_str()),
+                None => Ok(keys),
+            }
+        };
         let keys = match (self.keys, &self.secret) {
-            (Some(keys), _) => keys,
-            (None, Some(secret)) => JwtKeys::hs256(secret)?,
+            (Some(keys), _) => finish(keys, true)?,
+            (None, Some(secret)) => finish(JwtKeys::hs256(secret)?, true)?,
             (None, None) => return Err(ConfigError::MissingSecret),
         };
         // Reset and verification tokens are HS256, as in fastapi-users.
-        let purpose_keys =
-            |own: Option<Vec<u8>>, what: &'static str| match own.or(self.secret.clone()) {
-                Some(secret) => JwtKeys::hs256(secret),
-                None => Err(ConfigError::MissingPurposeSecret { what }),
-            };
+        let purpose_keys = |own: Option<Vec<u8>>, what: &'static str| match (own, &self.secret) {
+            (Some(own), _) => finish(JwtKeys::hs256(own)?, false),
+            (None, Some(secret)) => finish(JwtKeys::hs256(secret)?, true),
+            (None, None) => Err(ConfigError::MissingPurposeSecret { what }),
+        };
         let reset_keys = purpose_keys(self.reset_secret, "reset_secret")?;
         let verify_keys = purpose_keys(self.verification_secret, "verification_secret")?;
         let mut backends = self.backends.to_vec();
@@ -290,16 +609,54 @@ impl AuthStateBuilder {
                 store: self.store.ok_or(ConfigError::MissingStore)?,
                 database_tokens: self.database_tokens,
                 redis_tokens: self.redis_tokens,
+                rate_limits: self.rate_limits,
+                rate_limiter: self
+                    .rate_limiter
+                    .unwrap_or_else(|| Arc::new(MemoryRateLimiter::new())),
+                trusted_proxies,
                 hasher: self.hasher.unwrap_or_default(),
                 manager: self.manager,
                 leeway: self.leeway,
+                body_limit: self.body_limit,
+                csrf: CsrfPolicy::new(trusted),
             }),
         })
     }
 }
 
 /// A user to create with [`AuthState::create_user`].
-#[derive(Debug, Clone)]
+///
+/// Its `Debug` output leaves the password out.
+///
+/// ```
+/// # use axum_users_runtime::{AuthConfig, AuthState, BackendKind, BackendSpec, CookieSpec, MemoryStore, Strategy};
+/// # struct Auth;
+/// # impl AuthConfig for Auth {
+/// #     const BACKENDS: &'static [BackendSpec] = &[BackendSpec {
+/// #         name: "jwt", kind: BackendKind::Jwt, strategy: Strategy::Jwt,
+/// #         lifetime: 3600, cookie: CookieSpec::DEFAULT,
+/// #     }];
+/// # }
+/// use axum_users_runtime::{NewUser, PasswordHasher};
+///
+/// # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
+/// let state = AuthState::builder::<Auth>()
+///     .secret("an example secret of at least 32 bytes!")
+///     .store(MemoryStore::new())
+/// #   .password_hasher(PasswordHasher::with_params(1024, 1, 1).unwrap())
+///     .build()
+///     .unwrap();
+/// let mut admin = NewUser::new("admin@example.com", "change-me-now");
+/// admin.is_superuser = true;
+/// let user = state.create_user(admin).await.unwrap();
+/// assert!(user.is_superuser && user.is_active && !user.is_verified);
+///
+/// let found = state.check_credentials("ADMIN@example.com", "change-me-now").await.unwrap();
+/// assert_eq!(found.map(|u| u.id), Some(user.id));
+/// assert!(state.check_credentials("admin@example.com", "wrong").await.unwrap().is_none());
+/// # });
+/// ```
+#[derive(Clone)]
 pub struct NewUser {
     /// E-mail address; validated, domain lower-cased.
     pub email: String,
@@ -313,6 +670,19 @@ pub struct NewUser {
     pub is_verified: bool,
     /// Custom fields ([`UserFields`](crate::UserFields)); checked against the declared ones.
     pub fields: serde_json::Map<String, serde_json::Value>,
+}
+
+impl std::fmt::Debug for NewUser {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("NewUser")
+            .field("email", &self.email)
+            .field("password", &"<redacted>")
+            .field("is_active", &self.is_active)
+            .field("is_superuser", &self.is_superuser)
+            .field("is_verified", &self.is_verified)
+            .field("fields", &self.fields)
+            .finish()
+    }
 }
 
 impl NewUser {
@@ -339,6 +709,8 @@ impl AuthState {
             verify_lifetime: C::VERIFY_TOKEN_LIFETIME,
             reset_secret: None,
             verification_secret: None,
+            previous_secrets: Vec::new(),
+            issuer: None,
             mailer: None,
             verify_on_register: false,
             fields: FieldSchema::NONE,
@@ -348,10 +720,15 @@ impl AuthState {
             store: None,
             database_tokens: None,
             redis_tokens: None,
+            rate_limits: C::RATE_LIMITS,
+            rate_limiter: None,
+            trusted_proxies: Vec::new(),
             strategies: Vec::new(),
             hasher: None,
             manager: Arc::new(DefaultUserManager),
             leeway: 0,
+            body_limit: BodyLimit::DEFAULT,
+            trusted_origins: Vec::new(),
         }
     }
 
@@ -432,6 +809,38 @@ impl AuthState {
     /// Clock tolerance for `exp`, in seconds.
     pub fn leeway(&self) -> u64 {
         self.inner.leeway
+    }
+
+    /// The brute-force limits in force.
+    pub fn rate_limits(&self) -> &RateLimits {
+        &self.inner.rate_limits
+    }
+
+    /// Where the rate-limit counters live.
+    pub fn rate_limiter(&self) -> &dyn RateLimiter {
+        &*self.inner.rate_limiter
+    }
+
+    /// The trusted reverse proxies ([`AuthStateBuilder::trusted_proxies`]).
+    pub fn trusted_proxies(&self) -> &[Cidr] {
+        &self.inner.trusted_proxies
+    }
+
+    /// How much body the generated routes read, and for how long
+    /// ([`AuthStateBuilder::max_body_bytes`], [`AuthStateBuilder::body_timeout`]).
+    pub fn body_limit(&self) -> BodyLimit {
+        self.inner.body_limit
+    }
+
+    /// The configured trusted origins, normalized
+    /// ([`AuthStateBuilder::trusted_origins`]); the request's own host is trusted besides.
+    pub fn trusted_origins(&self) -> impl ExactSizeIterator<Item = &str> + '_ {
+        self.inner.csrf.trusted().iter().map(TrustedOrigin::as_str)
+    }
+
+    /// The CSRF policy.
+    pub(crate) fn csrf(&self) -> &CsrfPolicy {
+        &self.inner.csrf
     }
 
     /// Creates a user as registration does (e-mail syntax, password policy, uniqueness), with

@@ -194,8 +194,10 @@ async fn multipart_fields(headers: &HeaderMap, body: Bytes) -> Vec<(String, Stri
         let (Some(name), None) = (field.name().map(str::to_owned), field.file_name()) else {
             continue;
         };
-        match field.text().await {
-            Ok(text) => fields.push((name, text)),
+        // UTF-8 as Starlette decodes it: a leading byte-order mark is part of the value (multer's
+        // `text()` would drop it, so the same password would not match through a urlencoded form).
+        match field.bytes().await {
+            Ok(bytes) => fields.push((name, String::from_utf8_lossy(&bytes).into_owned())),
             Err(_) => break,
         }
     }

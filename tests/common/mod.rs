@@ -159,9 +159,23 @@ fn encode_component(s: &str) -> String {
     out
 }
 
+/// The `Host` of the requests the helpers build.
+pub const HOST: &str = "axum-users.test";
+/// The `Origin` of the requests the helpers build: same-origin, as a browser's from the
+/// application's own pages, so that cookie backends' CSRF check lets them through
+/// (`tests/csrf.rs` builds its cross-site requests itself).
+pub const ORIGIN: &str = "http://axum-users.test";
+
+/// Adds [`HOST`] and the same-origin [`ORIGIN`].
+pub fn same_origin(builder: axum::http::request::Builder) -> axum::http::request::Builder {
+    builder
+        .header(header::HOST, HOST)
+        .header(header::ORIGIN, ORIGIN)
+}
+
 /// `POST path` with a form body.
 pub fn post_form(path: &str, body: impl Into<String>) -> Request<Body> {
-    Request::builder()
+    same_origin(Request::builder())
         .method(Method::POST)
         .uri(path)
         .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
@@ -171,7 +185,7 @@ pub fn post_form(path: &str, body: impl Into<String>) -> Request<Body> {
 
 /// `POST path` with a JSON body.
 pub fn post_json(path: &str, body: &Value) -> Request<Body> {
-    Request::builder()
+    same_origin(Request::builder())
         .method(Method::POST)
         .uri(path)
         .header(header::CONTENT_TYPE, "application/json")
@@ -195,7 +209,7 @@ fn request_with(
     bearer: Option<&str>,
     cookie: Option<&str>,
 ) -> Request<Body> {
-    let mut builder = Request::builder().method(method).uri(path);
+    let mut builder = same_origin(Request::builder()).method(method).uri(path);
     if let Some(token) = bearer {
         builder = builder.header(header::AUTHORIZATION, format!("Bearer {token}"));
     }
@@ -469,7 +483,7 @@ pub fn request_json(
     credential: Option<(Via, &str)>,
     body: Option<&Value>,
 ) -> Request<Body> {
-    let mut builder = Request::builder().method(method).uri(path);
+    let mut builder = same_origin(Request::builder()).method(method).uri(path);
     match credential {
         Some((Via::Bearer, token)) => {
             builder = builder.header(header::AUTHORIZATION, format!("Bearer {token}"));

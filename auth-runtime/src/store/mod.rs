@@ -83,6 +83,17 @@ pub use postgres::{PgStore, PgStoreOptions};
 pub use sqlite::SqliteStore;
 
 /// Why [`UserStore::create`] did not insert.
+///
+/// ```
+/// use axum_users_runtime::{CreateError, MemoryStore, User, UserStore};
+///
+/// # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
+/// let store = MemoryStore::new();
+/// store.create(User::new("a@example.com", "hash")).await.unwrap();
+/// let again = store.create(User::new("A@example.com", "hash")).await;
+/// assert!(matches!(again, Err(CreateError::AlreadyExists)));
+/// # });
+/// ```
 #[derive(Debug, thiserror::Error)]
 pub enum CreateError {
     /// A user with this e-mail (compared case-insensitively) exists.

@@ -1,0 +1,330 @@
+//! [`RedisRateLimiter`]: counters in Redis, shared by every instance of a service.
+
+use std::fmt;
+use std::sync::{Arc, PoisonError, RwLock};
+use std::time::Duration;
+
+use async_trait::async_trait;
+use redis::aio::{ConnectionManager, ConnectionManagerConfig};
+use redis::{Client, FromRedisValue};
+
+use super::{digest, window, Decision, RateLimiter};
+use crate::config::Rate;
+use crate::error::StoreError;
+use crate::tokens::{RedisTokenStore, DEFAULT_REDIS_TIMEOUT};
+
+/// The key prefix of [`RedisRateLimiter`] by default.
+pub const DEFAULT_RATE_LIMIT_PREFIX: &str = "axum_users:";
+
+/// One round trip per hit: count, start the window on the first event (or repair a counter that
+/// lost its expiry, so that nothing is ever locked for good), answer the count and the
+/// milliseconds left.
+const HIT: &str = r"
+local count = redis.call('INCR', KEYS[1])
+local ttl = redis.call('PTTL', KEYS[1])
+if count == 1 or ttl < 0 then
+  redis.call('PEXPIRE', KEYS[1], ARGV[1])
+  ttl = tonumber(ARGV[1])
+end
+return {count, ttl}
+";
+
+/// Takes one event back, never below zero and never creating a key.
+const UNDO: &str = r"
+local value = redis.call('GET', KEYS[1])
+if value then
+  local count = tonumber(value)
+  if count and count > 0 then
+    redis.call('DECR', KEYS[1])
+  end
+end
+return 0
+";
+
+/// [`RateLimiter`] counters in Redis, so that every instance of a service sharing the Redis
+/// counts together (an attacker spreading attempts over instances meets the same limits).
+///
+/// Each counter is one string key, `<prefix>ratelimit:<limit>:<hex SHA-256 of the subject>`
+/// (prefix `axum_users:` unless [`with_prefix`](Self::with_prefix) says otherwise): no e-mail
+/// or client address is stored in clear. A hit is one atomic Lua script (`INCR`, `PEXPIRE` on
+/// the window's first event); the key expires with its window.
+///
+/// Failures are bounded as in [`RedisTokenStore`]: the connection times out connecting and
+/// answering after 2 s and retries once, and every command has an overall deadline
+/// ([`with_timeout`](Self::with_timeout), default 2 s). A limiter that fails makes the limited
+/// routes answer 503: they fail closed.
+///
+/// ```no_run
+/// use axum_users_runtime::{AuthConfig, AuthState, BackendKind, BackendSpec, CookieSpec};
+/// use axum_users_runtime::{MemoryStore, RedisRateLimiter, Strategy};
+///
+/// struct Auth;
+/// impl AuthConfig for Auth {
+///     const BACKENDS: &'static [BackendSpec] = &[BackendSpec {
+///         name: "jwt",
+///         kind: BackendKind::Jwt,
+///         strategy: Strategy::Jwt,
+///         lifetime: 3600,
+///         cookie: CookieSpec::DEFAULT,
+///     }];
+/// }
+///
+/// # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+/// let limiter = RedisRateLimiter::connect("redis://127.0.0.1:6379").await?;
+/// let state = AuthState::builder::<Auth>()
+///     .secret("an example secret of at least 32 bytes!")
+///     .store(MemoryStore::new())
+///     .rate_limiter(limiter)
+///     .build()?;
+/// # let _ = state;
+/// # Ok(())
+/// # }
+/// ```
+#[derive(Clone)]
+pub struct RedisRateLimiter {
+    connection: Arc<Connection>,
+    prefix: Arc<str>,
+    timeout: Duration,
+}
+
+/// The connection manager in use, and how to make a new one (as in `RedisTokenStore`).
+struct Connection {
+    /// `None` for [`RedisRateLimiter::from_manager`]: the manager is never replaced.
+    client: Option<Client>,
+    config: ConnectionManagerConfig,
+    /// A generation number (bumped on every replacement) and the manager.
+    current: RwLock<(u64, ConnectionManager)>,
+}
+
+impl Connection {
+    fn get(&self) -> (u64, ConnectionManager) {
+        self.current
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
+    }
+
+    /// Replaces the manager of `generation` with a new one that connects on first use, unless
+    /// another command already replaced it.
+    fn replace(&self, generation: u64) {
+        let Some(client) = &self.client else { return };
+        let mut current = self.current.write().unwrap_or_else(PoisonError::into_inner);
+        if current.0 != generation {
+            return;
+        }
+        match ConnectionManager::new_lazy_with_config(client.clone(), self.config.clone()) {
+            Ok(manager) => *current = (generation + 1, manager),
+            Err(err) => tracing::error!(error = %err, "could not replace the Redis connection"),
+        }
+    }
+}
+
+impl fmt::Debug for RedisRateLimiter {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut debug = f.debug_struct("RedisRateLimiter");
+        if let Some(client) = &self.connection.client {
+            // The address only: the URL may carry a password.
+            debug.field("addr", &client.get_connection_info().addr().to_string());
+        }
+        debug
+            .field("prefix", &self.prefix)
+            .field("timeout", &self.timeout)
+            .finish_non_exhaustive()
+    }
+}
+
+fn open(url: &str) -> Result<Client, StoreError> {
+    Client::open(url).map_err(|err| StoreError::new(format!("invalid Redis URL: {err}")))
+}
+
+impl RedisRateLimiter {
+    /// Connects to the Redis at `url` and checks that it answers `PING`; fails within a few
+    /// seconds when it does not, so that a service does not start without its limiter.
+    ///
+    /// ```no_run
+    /// # async fn run() -> Result<(), axum_users_runtime::StoreError> {
+    /// let limiter = axum_users_runtime::RedisRateLimiter::connect("redis://127.0.0.1:6379").await?;
+    /// # let _ = limiter;
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub async fn connect(url: &str) -> Result<Self, StoreError> {
+        let client = open(url)?;
+        let addr = client.get_connection_info().addr().to_string();
+        let config = RedisTokenStore::manager_config();
+        let manager = ConnectionManager::new_with_config(client.clone(), config.clone())
+            .await
+            .map_err(|err| {
+                StoreError::new(format!("could not connect to Redis at {addr}: {err}"))
+            })?;
+        let limiter = Self::with_connection(Some(client), config, manager);
+        limiter
+            .run::<String>("PING", &redis::cmd("PING"))
+            .await
+            .map_err(|err| {
+                StoreError::new(format!("Redis at {addr} does not answer PING: {err}"))
+            })?;
+        Ok(limiter)
+    }
+
+    /// Like [`connect`](Self::connect), without any I/O: the first hit connects (limited
+    /// routes answer 503 until Redis answers). Fails only on an invalid URL.
+    ///
+    /// ```
+    /// # tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(async {
+    /// use axum_users_runtime::RedisRateLimiter;
+    ///
+    /// let limiter = RedisRateLimiter::connect_lazy("redis://127.0.0.1:1").unwrap();
+    /// assert_eq!(limiter.prefix(), "axum_users:");
+    /// assert!(RedisRateLimiter::connect_lazy("http://nope").is_err());
+    /// # });
+    /// ```
+    pub fn connect_lazy(url: &str) -> Result<Self, StoreError> {
+        let client = open(url)?;
+        let config = RedisTokenStore::manager_config();
+        let manager = ConnectionManager::new_lazy_with_config(client.clone(), config.clone())
+            .map_err(|err| StoreError::new(format!("invalid Redis configuration: {err}")))?;
+        Ok(Self::with_connection(Some(client), config, manager))
+    }
+
+    /// A limiter over a connection manager of the application's own (e.g. the one its
+    /// `RedisTokenStore` uses); its settings apply as configured, a timed-out connection is not
+    /// replaced.
+    ///
+    /// ```no_run
+    /// use axum_users_runtime::{RedisRateLimiter, RedisTokenStore};
+    ///
+    /// # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+    /// let client = redis::Client::open("redis://127.0.0.1:6379")?;
+    /// let manager = redis::aio::ConnectionManager::new_with_config(
+    ///     client,
+    ///     RedisTokenStore::manager_config(),
+    /// )
+    /// .await?;
+    /// let limiter = RedisRateLimiter::from_manager(manager).with_prefix("myapp:");
+    /// # let _ = limiter;
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn from_manager(manager: ConnectionManager) -> Self {
+        Self::with_connection(None, ConnectionManagerConfig::new(), manager)
+    }
+
+    fn with_connection(
+        client: Option<Client>,
+        config: ConnectionManagerConfig,
+        manager: ConnectionManager,
+    ) -> Self {
+        RedisRateLimiter {
+            connection: Arc::new(Connection {
+                client,
+                config,
+                current: RwLock::new((0, manager)),
+            }),
+            prefix: Arc::from(DEFAULT_RATE_LIMIT_PREFIX),
+            timeout: DEFAULT_REDIS_TIMEOUT,
+        }
+    }
+
+    /// Uses `prefix` instead of `axum_users:`. Give the same prefix to every instance that
+    /// shares the counters.
+    ///
+    /// ```
+    /// # tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(async {
+    /// let limiter = axum_users_runtime::RedisRateLimiter::connect_lazy("redis://127.0.0.1:6379")
+    ///     .unwrap()
+    ///     .with_prefix("myapp:");
+    /// assert_eq!(limiter.prefix(), "myapp:");
+    /// # });
+    /// ```
+    pub fn with_prefix(mut self, prefix: impl Into<String>) -> Self {
+        self.prefix = Arc::from(prefix.into());
+        self
+    }
+
+    /// The deadline of one Redis command, waiting for a connection included (default 2 s).
+    pub fn with_timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = timeout;
+        self
+    }
+
+    /// The key prefix.
+    pub fn prefix(&self) -> &str {
+        &self.prefix
+    }
+
+    /// The Redis key of a counter: `<prefix>ratelimit:<limit>:<hex SHA-256 of subject>`.
+    ///
+    /// ```
+    /// # tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(async {
+    /// let limiter = axum_users_runtime::RedisRateLimiter::connect_lazy("redis://127.0.0.1:6379")
+    ///     .unwrap();
+    /// assert_eq!(
+    ///     limiter.key("login_account", "abc"),
+    ///     "axum_users:ratelimit:login_account:\
+    ///      ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+    /// );
+    /// # });
+    /// ```
+    pub fn key(&self, limit: &str, subject: &str) -> String {
+        let mut key = format!("{}ratelimit:{limit}:", self.prefix);
+        for byte in digest(subject) {
+            key.push(char::from(HEX[usize::from(byte >> 4)]));
+            key.push(char::from(HEX[usize::from(byte & 0xf)]));
+        }
+        key
+    }
+
+    /// Runs `cmd` within the deadline; `name` names it in errors (never the key).
+    async fn run<T: FromRedisValue>(&self, name: &str, cmd: &redis::Cmd) -> Result<T, StoreError> {
+        let (generation, mut manager) = self.connection.get();
+        match tokio::time::timeout(self.timeout, cmd.query_async::<T>(&mut manager)).await {
+            Ok(Ok(value)) => Ok(value),
+            Ok(Err(err)) => {
+                if err.is_timeout() {
+                    self.connection.replace(generation);
+                }
+                Err(StoreError::new(format!("Redis {name} failed: {err}")))
+            }
+            Err(_) => {
+                self.connection.replace(generation);
+                Err(StoreError::new(format!(
+                    "Redis {name} did not answer within {:?}",
+                    self.timeout
+                )))
+            }
+        }
+    }
+
+    fn script(&self, script: &str, limit: &str, subject: &str) -> redis::Cmd {
+        let mut cmd = redis::cmd("EVAL");
+        cmd.arg(script).arg(1).arg(self.key(limit, subject));
+        cmd
+    }
+}
+
+const HEX: &[u8; 16] = b"0123456789abcdef";
+
+#[async_trait]
+impl RateLimiter for RedisRateLimiter {
+    async fn hit(&self, limit: &str, subject: &str, rate: Rate) -> Result<Decision, StoreError> {
+        let window_ms = u64::try_from(window(rate).as_millis()).unwrap_or(u64::MAX);
+        let mut cmd = self.script(HIT, limit, subject);
+        cmd.arg(window_ms);
+        let (count, ttl_ms): (i64, i64) = self.run("rate limit EVAL", &cmd).await?;
+        let count = u64::try_from(count).unwrap_or(0);
+        let remaining = Duration::from_millis(u64::try_from(ttl_ms).unwrap_or(0));
+        Ok(Decision::new(count, rate.max, remaining))
+    }
+
+    async fn undo(&self, limit: &str, subject: &str) -> Result<(), StoreError> {
+        let cmd = self.script(UNDO, limit, subject);
+        self.run::<i64>("rate limit EVAL", &cmd).await.map(drop)
+    }
+
+    async fn clear(&self, limit: &str, subject: &str) -> Result<(), StoreError> {
+        let mut cmd = redis::cmd("DEL");
+        cmd.arg(self.key(limit, subject));
+        self.run::<i64>("rate limit DEL", &cmd).await.map(drop)
+    }
+}
