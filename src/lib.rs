@@ -1,8 +1,8 @@
 //! # axum-users
 //!
-//! Ready-to-use user management and authentication for [axum] services, speaking
-//! fastapi-users' HTTP dialect: several authentication backends at once (bearer JWT, cookie),
-//! a login route per backend, registration, and guards on your own handlers.
+//! Ready-to-use user management and authentication for [axum](https://docs.rs/axum) services,
+//! speaking fastapi-users' HTTP dialect: several authentication backends at once (bearer JWT,
+//! cookie), a login route per backend, registration, and guards on your own handlers.
 //!
 //! ```no_run
 //! use axum::{routing::get, Router};
@@ -41,10 +41,16 @@
 //! ```
 //!
 //! `Auth::router()` serves `POST /auth/jwt/login`, `POST /auth/jwt/logout`,
-//! `POST /auth/cookie/login`, `POST /auth/cookie/logout` and `POST /auth/register`.
+//! `POST /auth/cookie/login`, `POST /auth/cookie/logout`, `POST /auth/register`, the
+//! verification and password-reset routes and the `/users` routes.
 //! Forgetting to give the router an [`AuthState`] (directly or through `FromRef`) is a compile
 //! error.
+//!
+//! New here? The [guide] walks through installation, configuration, guards, stores, hooks,
+//! mailers, security, deployment and migrating from fastapi-users.
 #![forbid(unsafe_code)]
+
+pub mod guide;
 
 pub use axum_users_macros::{protected, AuthConfig};
 pub use axum_users_runtime::*;
