@@ -1,5 +1,5 @@
-//! The quickstart service: the generated auth routes, two guarded routes and an unguarded
-//! `GET /health`, on SQLite by default, on PostgreSQL and Redis in production (several
+//! The quickstart service: the generated auth routes, two guarded routes, an unguarded
+//! `GET /health` and the OpenAPI document of all of them at `GET /openapi.json`, on SQLite by default, on PostgreSQL and Redis in production (several
 //! instances can share them).
 //!
 //! ```text
@@ -89,14 +89,43 @@ impl UserManager for Policy {
     }
 }
 
+#[utoipa::path(get, path = "/protected", tag = "app",
+    responses((status = 200, description = "The user's e-mail", body = Object, example = json!({"email": "a@example.com"}))))]
 #[protected]
 async fn protected_route(user: CurrentUser) -> Json<Value> {
     Json(json!({ "email": user.email }))
 }
 
+#[utoipa::path(get, path = "/admin", tag = "app",
+    responses((status = 200, description = "The superuser's e-mail", body = Object, example = json!({"email": "a@example.com"}))))]
 #[protected(superuser)]
 async fn admin(user: CurrentUser) -> Json<Value> {
     Json(json!({ "email": user.email }))
+}
+
+/// The application's own routes, described by `#[utoipa::path]`.
+#[derive(utoipa::OpenApi)]
+#[openapi(paths(protected_route, admin))]
+struct AppDoc;
+
+/// The generated routes' document, the application's routes, and the guards' security
+/// requirements and answers (derived from the `#[protected(..)]` guards).
+fn openapi_document() -> Value {
+    use axum_users::openapi::{protect, Guard};
+    use utoipa::openapi::HttpMethod;
+    use utoipa::OpenApi as _;
+
+    let mut doc = Auth::openapi();
+    doc.merge(AppDoc::openapi());
+    for (path, guard) in [
+        ("/protected", Guard::of_handler(&protected_route)),
+        ("/admin", Guard::of_handler(&admin)),
+    ] {
+        protect(&mut doc, Auth::BACKENDS, HttpMethod::Get, path, guard)
+            .expect("the handler is documented");
+    }
+    doc.info.title = "axum-users quickstart".into();
+    serde_json::to_value(doc).expect("the document serializes")
 }
 
 /// Unguarded liveness probe, answered without touching the auth layer or the log.
@@ -415,6 +444,7 @@ async fn run() -> Result<(), String> {
         bootstrap_superuser(&state, &spec).await?;
     }
 
+    let document = Json(openapi_document());
     let app = Router::new()
         .route("/protected", get(protected_route))
         .route("/admin", get(admin))
@@ -422,6 +452,7 @@ async fn run() -> Result<(), String> {
         .layer(middleware::from_fn(log_request))
         // After the log layer: health probes are not logged.
         .route("/health", get(health))
+        .route("/openapi.json", get(move || async move { document }))
         .with_state(state);
 
     let listener = tokio::net::TcpListener::bind(&bind)

@@ -240,6 +240,27 @@ pub trait AuthConfig: Send + Sync + 'static {
     {
         crate::routes::router::<S>(Self::BACKENDS)
     }
+
+    /// The OpenAPI 3.1 document of [`router`](Self::router) (feature `openapi`): every route,
+    /// body, status and `detail` code, and a security scheme per backend. Add your own guarded
+    /// handlers with [`openapi::protect`](crate::openapi::protect).
+    ///
+    /// ```
+    /// # use axum_users_runtime::{AuthConfig, BackendKind, BackendSpec, CookieSpec, Strategy};
+    /// # struct Auth;
+    /// # impl AuthConfig for Auth {
+    /// #     const BACKENDS: &'static [BackendSpec] = &[BackendSpec { name: "cookie",
+    /// #         kind: BackendKind::Cookie, strategy: Strategy::Jwt, lifetime: 3600,
+    /// #         cookie: CookieSpec::DEFAULT }];
+    /// # }
+    /// let doc = serde_json::to_value(Auth::openapi()).unwrap();
+    /// let scheme = &doc["components"]["securitySchemes"]["cookie"];
+    /// assert_eq!((&scheme["in"], &scheme["name"]), (&"cookie".into(), &"fastapiusersauth".into()));
+    /// ```
+    #[cfg(feature = "openapi")]
+    fn openapi() -> utoipa::openapi::OpenApi {
+        crate::openapi::document(Self::BACKENDS, Self::REQUIRES_VERIFICATION)
+    }
 }
 
 /// At most `max` events per `window` seconds for one key (one e-mail address, one client

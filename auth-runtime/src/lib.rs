@@ -15,6 +15,8 @@ mod lifecycle;
 pub mod limits;
 pub mod mailer;
 mod manager;
+#[cfg(feature = "openapi")]
+pub mod openapi;
 mod password;
 mod ratelimit;
 pub mod requirement;
@@ -58,6 +60,8 @@ pub use user::User;
 
 pub use async_trait::async_trait;
 pub use jsonwebtoken::Algorithm;
+#[cfg(feature = "openapi")]
+pub use utoipa;
 
 /// What generated code uses. Not part of the public API.
 #[doc(hidden)]
