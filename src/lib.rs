@@ -56,6 +56,27 @@ pub use axum_users_macros::{protected, AuthConfig};
 pub use axum_users_runtime::*;
 
 /// The names most applications need: `use axum_users::prelude::*;`.
+///
+/// ```
+/// use axum::{routing::get, Router};
+/// use axum_users::prelude::*;
+///
+/// #[derive(AuthConfig)]
+/// #[backend(jwt, name = "jwt", lifetime = 3600)]
+/// struct Auth;
+///
+/// #[protected]
+/// async fn me(user: CurrentUser) -> String {
+///     user.email.clone()
+/// }
+///
+/// let state = AuthState::builder::<Auth>()
+///     .secret("an example secret of at least 32 bytes!")
+///     .store(MemoryStore::new())
+///     .build()
+///     .unwrap();
+/// let _app: Router = Router::new().route("/me", get(me)).merge(Auth::router()).with_state(state);
+/// ```
 pub mod prelude {
     pub use axum_users_macros::{protected, AuthConfig};
     #[cfg(feature = "postgres")]

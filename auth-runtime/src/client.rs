@@ -35,6 +35,13 @@ pub struct Cidr {
 }
 
 /// Why a [`Cidr`] did not parse.
+///
+/// ```
+/// use axum_users_runtime::{Cidr, CidrError};
+///
+/// let err: CidrError = "10.0.0.0/40".parse::<Cidr>().unwrap_err();
+/// assert!(!err.to_string().is_empty());
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{0}")]
 pub struct CidrError(&'static str);

@@ -46,6 +46,12 @@ pub enum Strategy {
 
 impl Strategy {
     /// The name used in `#[backend(.., strategy = ..)]`.
+    ///
+    /// ```
+    /// use axum_users_runtime::Strategy;
+    ///
+    /// assert_eq!(Strategy::Database.as_str(), "database");
+    /// ```
     pub const fn as_str(self) -> &'static str {
         match self {
             Strategy::Jwt => "jwt",
@@ -55,6 +61,12 @@ impl Strategy {
     }
 
     /// Whether tokens are kept in a store (and so can be revoked).
+    ///
+    /// ```
+    /// use axum_users_runtime::Strategy;
+    ///
+    /// assert!(Strategy::Redis.is_stateful() && !Strategy::Jwt.is_stateful());
+    /// ```
     pub const fn is_stateful(self) -> bool {
         !matches!(self, Strategy::Jwt)
     }
@@ -78,7 +90,7 @@ pub enum SameSite {
 }
 
 impl SameSite {
-    /// The attribute value as fastapi-users writes it.
+    /// The attribute value as fastapi-users writes it. Example: see [`SameSite`].
     pub const fn as_str(self) -> &'static str {
         match self {
             SameSite::Lax => "lax",
@@ -121,6 +133,14 @@ pub struct CookieSpec {
 
 impl CookieSpec {
     /// fastapi-users' `CookieTransport` defaults.
+    ///
+    /// ```
+    /// use axum_users_runtime::{CookieSpec, SameSite};
+    ///
+    /// let spec = CookieSpec::DEFAULT;
+    /// assert_eq!((spec.name, spec.path, spec.same_site), ("fastapiusersauth", "/", SameSite::Lax));
+    /// assert!(spec.secure && spec.http_only && spec.csrf && spec.domain.is_none());
+    /// ```
     pub const DEFAULT: CookieSpec = CookieSpec {
         name: "fastapiusersauth",
         path: "/",
@@ -281,7 +301,7 @@ pub struct Rate {
 }
 
 impl Rate {
-    /// `max` events per `window` seconds.
+    /// `max` events per `window` seconds. Example: see [`Rate`].
     pub const fn new(max: u32, window: u64) -> Self {
         Rate { max, window }
     }
@@ -323,7 +343,7 @@ pub struct RateLimits {
 }
 
 impl RateLimits {
-    /// The defaults.
+    /// The defaults. Example: see [`RateLimits`].
     pub const DEFAULT: RateLimits = RateLimits {
         login_per_account: Some(Rate::new(5, 15 * 60)),
         login_per_client: Some(Rate::new(30, 15 * 60)),
@@ -332,7 +352,7 @@ impl RateLimits {
         mail_per_client: Some(Rate::new(20, 60 * 60)),
     };
 
-    /// No limits at all (`#[auth(rate_limits = false)]`).
+    /// No limits at all (`#[auth(rate_limits = false)]`). Example: see [`RateLimits`].
     pub const OFF: RateLimits = RateLimits {
         login_per_account: None,
         login_per_client: None,

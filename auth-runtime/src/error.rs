@@ -7,6 +7,15 @@ use serde::Serialize;
 use serde_json::{json, Value};
 
 /// One entry of a FastAPI-shaped 422 `detail` list.
+///
+/// ```
+/// use axum_users_runtime::{ApiError, ValidationIssue};
+///
+/// let issue = ValidationIssue::missing("password");
+/// assert_eq!((issue.kind, issue.msg.as_str()), ("missing", "Field required"));
+/// let body = ApiError::Validation(vec![issue]).body();
+/// assert_eq!(body["detail"][0]["loc"], serde_json::json!(["body", "password"]));
+/// ```
 #[derive(Debug, Clone, PartialEq)]
 pub struct ValidationIssue {
     /// pydantic's error type, e.g. `missing`, `value_error`, `string_type`.
@@ -22,7 +31,7 @@ pub struct ValidationIssue {
 }
 
 impl ValidationIssue {
-    /// A `missing` issue for `body.<field>`.
+    /// A `missing` issue for `body.<field>`. Example: see [`ValidationIssue`].
     pub fn missing(field: &str) -> Self {
         Self {
             kind: "missing",
@@ -136,6 +145,17 @@ pub enum ApiError {
 
 impl ApiError {
     /// 400 `{"detail": code}`.
+    ///
+    /// With [`status`](Self::status) and [`body`](Self::body):
+    ///
+    /// ```
+    /// use axum_users_runtime::ApiError;
+    ///
+    /// let err = ApiError::bad_request("LOGIN_BAD_CREDENTIALS");
+    /// assert_eq!(err.status(), 400);
+    /// assert_eq!(err.body(), serde_json::json!({"detail": "LOGIN_BAD_CREDENTIALS"}));
+    /// assert_eq!(ApiError::NotFound.status(), 404);
+    /// ```
     pub fn bad_request(code: &'static str) -> Self {
         ApiError::Code {
             status: StatusCode::BAD_REQUEST,
@@ -143,7 +163,7 @@ impl ApiError {
         }
     }
 
-    /// The status this error answers with.
+    /// The status this error answers with. Example: see [`bad_request`](Self::bad_request).
     pub fn status(&self) -> StatusCode {
         match self {
             ApiError::Code { status, .. } => *status,
@@ -176,7 +196,8 @@ impl ApiError {
         }
     }
 
-    /// The JSON body, e.g. `{"detail": "LOGIN_BAD_CREDENTIALS"}`.
+    /// The JSON body, e.g. `{"detail": "LOGIN_BAD_CREDENTIALS"}`. Example: see
+    /// [`bad_request`](Self::bad_request).
     pub fn body(&self) -> Value {
         serde_json::to_value(Body {
             detail: self.detail(),
@@ -228,7 +249,7 @@ impl IntoResponse for ApiError {
 pub struct StoreError(#[source] pub Box<dyn std::error::Error + Send + Sync>);
 
 impl StoreError {
-    /// Wraps any error.
+    /// Wraps any error. Example: see [`StoreError`].
     pub fn new(err: impl Into<Box<dyn std::error::Error + Send + Sync>>) -> Self {
         StoreError(err.into())
     }

@@ -6,7 +6,7 @@ use serde_json::{json, Map, Value};
 
 use crate::error::{ApiError, ValidationIssue};
 
-/// The type of a custom field, and so of its column.
+/// The type of a custom field, and so of its column (example: [`Field`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum FieldKind {
     /// A JSON string; `TEXT` in SQLite.
@@ -20,6 +20,17 @@ pub enum FieldKind {
 }
 
 /// One custom field.
+///
+/// ```
+/// use axum_users_runtime::{Field, FieldKind};
+///
+/// const FIELDS: &[Field] = &[
+///     Field::optional("display_name", FieldKind::Text),
+///     Field::required("age", FieldKind::Integer),
+/// ];
+/// assert!(FIELDS[0].nullable && !FIELDS[1].nullable);
+/// assert_eq!(FIELDS[1].kind, FieldKind::Integer);
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Field {
     /// Column and JSON key; ASCII letters, digits and `_`, not starting with a digit.
@@ -31,7 +42,7 @@ pub struct Field {
 }
 
 impl Field {
-    /// A nullable field, optional at registration.
+    /// A nullable field, optional at registration. Example: see [`Field`].
     pub const fn optional(name: &'static str, kind: FieldKind) -> Self {
         Field {
             name,
@@ -40,7 +51,7 @@ impl Field {
         }
     }
 
-    /// A non-null field, required at registration.
+    /// A non-null field, required at registration. Example: see [`Field`].
     pub const fn required(name: &'static str, kind: FieldKind) -> Self {
         Field {
             name,

@@ -16,6 +16,8 @@ use crate::transport;
 use crate::user::User;
 
 /// Who authenticated a request, and how. Its `Debug` output leaves the token out.
+///
+/// Handlers get it from [`Protected::authenticated`] (see the example there).
 #[derive(Clone)]
 pub struct Authenticated {
     /// The user, as stored right now.
@@ -196,11 +198,29 @@ pub struct Protected<R: Requirement = Req<false, false, false>> {
 
 impl<R: Requirement> Protected<R> {
     /// The authenticated user (`None` only for optional guards).
+    ///
+    /// With [`authenticated`](Self::authenticated), in a handler behind an optional guard:
+    ///
+    /// ```
+    /// use axum::{routing::get, Router};
+    /// use axum_users_runtime::{AuthState, Protected, Req};
+    ///
+    /// // Optional: an anonymous request gets `None` instead of a 401.
+    /// async fn whoami(guard: Protected<Req<true, false, false>>) -> String {
+    ///     match (guard.user(), guard.authenticated()) {
+    ///         (Some(user), Some(auth)) => format!("{} via {}", user.email, auth.backend.name),
+    ///         _ => "anonymous".into(),
+    ///     }
+    /// }
+    /// let _app: Router<AuthState> = Router::new().route("/whoami", get(whoami));
+    /// ```
     pub fn user(&self) -> Option<&User> {
         self.found.as_ref().map(|a| &a.user)
     }
 
     /// How the request was authenticated (`None` only for optional guards).
+    ///
+    /// Example: see [`user`](Self::user).
     pub fn authenticated(&self) -> Option<&Authenticated> {
         self.found.as_deref()
     }
@@ -246,6 +266,15 @@ pub struct CurrentUser(pub User);
 
 impl CurrentUser {
     /// The user.
+    ///
+    /// ```
+    /// use axum_users_runtime::{CurrentUser, User};
+    ///
+    /// let current = CurrentUser(User::new("ada@example.com", "$argon2id$..."));
+    /// assert_eq!(current.email, "ada@example.com"); // `Deref` to `User`
+    /// let user: User = current.into_inner();
+    /// assert!(user.is_active);
+    /// ```
     pub fn into_inner(self) -> User {
         self.0
     }

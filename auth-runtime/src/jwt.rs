@@ -21,15 +21,30 @@ use uuid::Uuid;
 use crate::error::ConfigError;
 
 /// Audience of access tokens.
+///
+/// ```
+/// use axum_users_runtime::{AUTH_AUDIENCE, RESET_AUDIENCE, VERIFY_AUDIENCE};
+///
+/// assert_eq!(AUTH_AUDIENCE, "fastapi-users:auth"); // as fastapi-users, so tokens interoperate
+/// assert_eq!(RESET_AUDIENCE, "fastapi-users:reset");
+/// assert_eq!(VERIFY_AUDIENCE, "fastapi-users:verify");
+/// ```
 pub const AUTH_AUDIENCE: &str = "fastapi-users:auth";
 
-/// Audience of password-reset tokens.
+/// Audience of password-reset tokens. Example: see [`AUTH_AUDIENCE`], [`JwtKeys::decode`].
 pub const RESET_AUDIENCE: &str = "fastapi-users:reset";
 
-/// Audience of e-mail verification tokens.
+/// Audience of e-mail verification tokens. Example: see [`AUTH_AUDIENCE`].
 pub const VERIFY_AUDIENCE: &str = "fastapi-users:verify";
 
 /// The shortest HMAC secret accepted, in bytes.
+///
+/// ```
+/// use axum_users_runtime::{JwtKeys, MIN_SECRET_LEN};
+///
+/// assert!(JwtKeys::hs256(vec![b'k'; MIN_SECRET_LEN - 1]).is_err());
+/// assert!(JwtKeys::hs256(vec![b'k'; MIN_SECRET_LEN]).is_ok());
+/// ```
 pub const MIN_SECRET_LEN: usize = 32;
 
 /// The longest `kid` accepted by [`JwtKeys::with_kid`], in bytes.
@@ -617,27 +632,55 @@ impl JwtKeys {
     }
 
     /// The signing algorithm.
+    ///
+    /// With the other getters, [`kid`](Self::kid), [`kids`](Self::kids) and
+    /// [`issuer`](Self::issuer):
+    ///
+    /// ```
+    /// use axum_users_runtime::{Algorithm, JwtKeys};
+    ///
+    /// let old = JwtKeys::hs256("the old secret, of at least 32 bytes").unwrap().with_kid("v1").unwrap();
+    /// let keys = JwtKeys::hs256("the new secret, of at least 32 bytes").unwrap().with_kid("v2").unwrap();
+    /// let keys = keys.with_previous(old).unwrap().with_issuer("https://auth.example.com").unwrap();
+    /// assert_eq!(keys.algorithm(), Algorithm::HS256);
+    /// assert_eq!(keys.kid(), "v2");
+    /// assert_eq!(keys.kids().collect::<Vec<_>>(), ["v2", "v1"]);
+    /// assert_eq!(keys.issuer(), Some("https://auth.example.com"));
+    /// ```
     pub fn algorithm(&self) -> Algorithm {
         self.signing.algorithm
     }
 
-    /// The signing key's id: the `kid` header of new tokens.
+    /// The signing key's id: the `kid` header of new tokens. Example: see
+    /// [`algorithm`](Self::algorithm).
     pub fn kid(&self) -> &str {
         &self.signing.kid
     }
 
     /// The ids of every key, the signing key first, then the previous keys, newest first.
+    /// Example: see [`algorithm`](Self::algorithm).
     pub fn kids(&self) -> impl Iterator<Item = &str> {
         self.all().map(|k| &*k.kid)
     }
 
     /// The issuer new tokens carry and every token must carry, if one is configured.
+    /// Example: see [`algorithm`](Self::algorithm).
     pub fn issuer(&self) -> Option<&str> {
         self.issuer.as_deref()
     }
 
     /// Signs `claims` (which should carry `aud` and `exp`, and `iss` when an issuer is set)
     /// with the signing key; the header carries its `kid`.
+    ///
+    /// ```
+    /// use axum_users_runtime::JwtKeys;
+    ///
+    /// let keys = JwtKeys::hs256("an example secret of at least 32 bytes!").unwrap();
+    /// let exp = 4_102_444_800u64; // 2100-01-01
+    /// let token = keys.encode(&serde_json::json!({"sub": "42", "aud": "my-app", "exp": exp})).unwrap();
+    /// let claims: serde_json::Value = keys.decode(&token, "my-app", &["sub"], 0).unwrap();
+    /// assert_eq!(claims["sub"], "42");
+    /// ```
     pub fn encode<T: Serialize>(&self, claims: &T) -> Result<String, jsonwebtoken::errors::Error> {
         encode(&self.header, claims, &self.encoding)
     }
@@ -738,6 +781,8 @@ impl JwtKeys {
 
     /// Signs `claims` for `audience` (a plain string, as fastapi-users writes reset and
     /// verification tokens) with `exp = now + lifetime`, and `iss` when an issuer is set.
+    ///
+    /// Example: see [`decode`](Self::decode).
     pub fn purpose_token(
         &self,
         mut claims: serde_json::Map<String, serde_json::Value>,
@@ -756,6 +801,8 @@ impl JwtKeys {
     ///
     /// The same checks as [`decode`](Self::decode), the claims read in one pass without
     /// building them.
+    ///
+    /// Example: see [`access_token`](Self::access_token).
     pub fn read_access_token(&self, token: &str, leeway: u64) -> Option<Uuid> {
         let AccessClaimsIn {
             sub,

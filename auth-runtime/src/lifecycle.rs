@@ -50,6 +50,35 @@ impl AuthState {
     /// A password-reset token for `user`, as fastapi-users makes it: `sub`, `password_fgpt` (a
     /// hash of the stored password hash, so the token dies when the password changes),
     /// `aud: "fastapi-users:reset"`, `exp`.
+    ///
+    /// With [`verification_token`](Self::verification_token):
+    ///
+    /// ```
+    /// # use axum_users_runtime::{AuthConfig, AuthState, BackendKind, BackendSpec, CookieSpec, MemoryStore, Strategy};
+    /// # struct Auth;
+    /// # impl AuthConfig for Auth {
+    /// #     const BACKENDS: &'static [BackendSpec] = &[BackendSpec {
+    /// #         name: "jwt", kind: BackendKind::Jwt, strategy: Strategy::Jwt,
+    /// #         lifetime: 3600, cookie: CookieSpec::DEFAULT,
+    /// #     }];
+    /// # }
+    /// use axum_users_runtime::{PasswordHasher, User, RESET_AUDIENCE, VERIFY_AUDIENCE};
+    /// # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
+    /// let state = AuthState::builder::<Auth>()
+    ///     .secret("an example secret of at least 32 bytes!")
+    ///     .store(MemoryStore::new())
+    ///     .password_hasher(PasswordHasher::with_params(1024, 1, 1).unwrap()) // cheap: tests only
+    ///     .build()
+    ///     .unwrap();
+    /// let user = User::new("ada@example.com", "$argon2id$...");
+    /// let reset = state.reset_token(&user).await.unwrap();
+    /// let claims: serde_json::Value = state.reset_keys().decode(&reset, RESET_AUDIENCE, &["sub"], 0).unwrap();
+    /// assert_eq!(claims["sub"], user.id.to_string());
+    /// let verify = state.verification_token(&user).unwrap();
+    /// let claims: serde_json::Value = state.verify_keys().decode(&verify, VERIFY_AUDIENCE, &["sub"], 0).unwrap();
+    /// assert_eq!(claims["email"], "ada@example.com");
+    /// # });
+    /// ```
     pub async fn reset_token(&self, user: &User) -> Result<String, ApiError> {
         let fingerprint = self.hasher().hash(&user.hashed_password).await?;
         let mut claims = Map::new();
@@ -61,7 +90,8 @@ impl AuthState {
     }
 
     /// An e-mail verification token for `user`: `sub`, `email`, `aud: "fastapi-users:verify"`,
-    /// `exp`. It dies when the user's e-mail changes.
+    /// `exp`. It dies when the user's e-mail changes. Example: see
+    /// [`reset_token`](Self::reset_token).
     pub fn verification_token(&self, user: &User) -> Result<String, ApiError> {
         let mut claims = Map::new();
         claims.insert("sub".into(), json!(user.id.hyphenated().to_string()));

@@ -10,6 +10,13 @@
 //!
 //! A slow client that never finishes its headers is the server's business (hyper's
 //! `header_read_timeout`); `examples/quickstart.rs` shows the serving loop that sets it.
+//!
+//! ```
+//! use axum_users_runtime::limits::{BodyLimit, DEFAULT_MAX_BODY_BYTES, MAX_HEADER_BYTES};
+//!
+//! assert_eq!(BodyLimit::default().max_bytes, DEFAULT_MAX_BODY_BYTES); // 64 KiB
+//! assert!(MAX_HEADER_BYTES < DEFAULT_MAX_BODY_BYTES);
+//! ```
 
 use std::time::Duration;
 
@@ -24,14 +31,19 @@ use crate::error::ApiError;
 use crate::state::AuthState;
 
 /// Default largest body the generated routes read: 64 KiB (their bodies are a few hundred
-/// bytes; custom fields rarely need more).
+/// bytes; custom fields rarely need more). Example: see [`BodyLimit`].
 pub const DEFAULT_MAX_BODY_BYTES: usize = 64 * 1024;
 
 /// Default time a client gets to deliver a body once the route starts reading it: 10 s.
+/// Example: see [`BodyLimit`].
 pub const DEFAULT_BODY_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// Largest total size of the request headers (names, values and 4 bytes of separators per
 /// field) that the generated routes accept: 16 KiB. Larger requests get 431.
+///
+/// ```
+/// assert_eq!(axum_users_runtime::MAX_HEADER_BYTES, 16 * 1024);
+/// ```
 pub const MAX_HEADER_BYTES: usize = 16 * 1024;
 
 /// How much body the generated routes read, and for how long.
@@ -53,6 +65,13 @@ pub struct BodyLimit {
 
 impl BodyLimit {
     /// [`DEFAULT_MAX_BODY_BYTES`] within [`DEFAULT_BODY_TIMEOUT`].
+    ///
+    /// ```
+    /// use axum_users_runtime::{BodyLimit, DEFAULT_MAX_BODY_BYTES};
+    ///
+    /// assert_eq!(BodyLimit::DEFAULT, BodyLimit::default());
+    /// assert_eq!(BodyLimit::DEFAULT.max_bytes, DEFAULT_MAX_BODY_BYTES);
+    /// ```
     pub const DEFAULT: BodyLimit = BodyLimit {
         max_bytes: DEFAULT_MAX_BODY_BYTES,
         timeout: DEFAULT_BODY_TIMEOUT,

@@ -33,7 +33,7 @@ pub struct InvalidPassword {
 }
 
 impl InvalidPassword {
-    /// A rejection with this reason.
+    /// A rejection with this reason. Example: see [`InvalidPassword`].
     pub fn new(reason: impl Into<String>) -> Self {
         InvalidPassword {
             reason: reason.into(),

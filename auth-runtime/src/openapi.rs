@@ -83,6 +83,8 @@ pub fn document(backends: &[BackendSpec], requires_verification: bool) -> OpenAp
 }
 
 /// What a guard requires, for the document: the flags and backends of a [`Requirement`].
+///
+/// Made by [`Guard::of`] or [`Guard::of_handler`] (examples there).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Guard {
     /// Unauthenticated requests pass (no 401; an empty security requirement is added).
@@ -114,6 +116,15 @@ impl Guard {
     }
 
     /// The guard of a `#[protected(..)]` handler (its first parameter), read from its type.
+    ///
+    /// ```
+    /// use axum_users_runtime::{openapi::Guard, Protected, Req};
+    ///
+    /// async fn admin(_: Protected<Req<false, false, true>>, body: String) -> String {
+    ///     body
+    /// }
+    /// assert!(Guard::of_handler(&admin).superuser);
+    /// ```
     pub fn of_handler<H, R, Args>(_handler: &H) -> Self
     where
         H: GuardedHandler<R, Args>,
@@ -124,6 +135,15 @@ impl Guard {
 
     /// The security requirement objects: one per allowed declared backend (any of them
     /// suffices), plus `{}` for an optional guard.
+    ///
+    /// ```
+    /// use axum_users_runtime::{openapi::Guard, BackendKind, BackendSpec, CookieSpec, Req, Strategy};
+    ///
+    /// let backends = [BackendSpec { name: "jwt", kind: BackendKind::Jwt, strategy: Strategy::Jwt,
+    ///                               lifetime: 3600, cookie: CookieSpec::DEFAULT }];
+    /// let security = Guard::of::<Req<true, false, false>>().security(&backends);
+    /// assert_eq!(security, [serde_json::json!({"jwt": []}), serde_json::json!({})]);
+    /// ```
     pub fn security(&self, backends: &[BackendSpec]) -> Vec<Value> {
         let mut security: Vec<Value> = backends
             .iter()
@@ -142,7 +162,8 @@ impl Guard {
 }
 
 /// A handler whose first parameter is a [`Protected`] guard: what `#[protected(..)]` makes of
-/// a function. `Args` is the type of the remaining parameters (inferred).
+/// a function. `Args` is the type of the remaining parameters (inferred). Example: see
+/// [`Guard::of_handler`].
 pub trait GuardedHandler<R: Requirement, Args> {}
 
 macro_rules! guarded_handler {
@@ -174,6 +195,19 @@ guarded_handler!(A1, A2, A3, A4, A5, A6, A7, A8, A9, A10, A11, A12, A13, A14);
 guarded_handler!(A1, A2, A3, A4, A5, A6, A7, A8, A9, A10, A11, A12, A13, A14, A15);
 
 /// Why [`protect`] could not document a handler.
+///
+/// ```
+/// use axum_users_runtime::openapi::{document, protect, Guard, ProtectError};
+/// use axum_users_runtime::utoipa::openapi::HttpMethod;
+/// use axum_users_runtime::{BackendKind, BackendSpec, CookieSpec, Req, Strategy};
+///
+/// let backends = [BackendSpec { name: "jwt", kind: BackendKind::Jwt, strategy: Strategy::Jwt,
+///                               lifetime: 3600, cookie: CookieSpec::DEFAULT }];
+/// let mut doc = document(&backends, false);
+/// let guard = Guard::of::<Req<false, false, false>>();
+/// let err = protect(&mut doc, &backends, HttpMethod::Get, "/undocumented", guard).unwrap_err();
+/// assert!(matches!(err, ProtectError::NoOperation { .. }));
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ProtectError {
     /// The document has no operation for that method and path: document the handler first

@@ -124,6 +124,14 @@ impl Default for PasswordHasher {
 
 impl PasswordHasher {
     /// argon2id with memory `m_cost` KiB, `t_cost` passes and `p_cost` lanes (32-byte hash).
+    ///
+    /// ```
+    /// use axum_users_runtime::PasswordHasher;
+    ///
+    /// let cheap = PasswordHasher::with_params(1024, 1, 1).unwrap(); // tests only
+    /// assert!(PasswordHasher::with_params(1, 1, 1).is_err()); // too little memory
+    /// # let _ = cheap;
+    /// ```
     pub fn with_params(m_cost: u32, t_cost: u32, p_cost: u32) -> Result<Self, ConfigError> {
         let params = Params::new(m_cost, t_cost, p_cost, Some(32))
             .map_err(|e| ConfigError::Argon2(e.to_string()))?;
@@ -157,13 +165,14 @@ impl PasswordHasher {
 
     /// Caps how many callers wait for a free slot (default: 32 per slot); beyond it a hash is
     /// refused at once with 503 (`SERVICE_UNAVAILABLE`). `0` sheds everything that cannot start
-    /// immediately.
+    /// immediately. Example: see [`max_concurrency`](Self::max_concurrency).
     pub fn max_waiting(mut self, n: usize) -> Self {
         self.pool = Pool::new(self.pool.max_concurrency, n, self.pool.max_wait);
         self
     }
 
     /// How long a caller waits for a free slot before it is refused with 503 (default 10 s).
+    /// Example: see [`max_concurrency`](Self::max_concurrency).
     pub fn max_wait(mut self, wait: Duration) -> Self {
         self.pool = Pool::new(self.pool.max_concurrency, self.pool.max_waiting, wait);
         self
@@ -231,6 +240,8 @@ impl PasswordHasher {
     /// Verifies `password` against `hash`: `(true, Some(new_hash))` when it matches and the hash
     /// should be upgraded (bcrypt, or other argon2 parameters); `(true, None)` when it matches as
     /// is; `(false, None)` otherwise, including for hashes in an unknown format.
+    ///
+    /// Example: see [`hash`](Self::hash).
     pub async fn verify_and_update(
         &self,
         password: &str,
@@ -244,6 +255,15 @@ impl PasswordHasher {
 
     /// Spends the time of one hash and throws it away: used when the e-mail is unknown, so that
     /// the answer takes as long as for a known e-mail.
+    ///
+    /// ```
+    /// use axum_users_runtime::PasswordHasher;
+    ///
+    /// # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
+    /// let hasher = PasswordHasher::with_params(1024, 1, 1).unwrap();
+    /// hasher.burn("whatever was typed").await.unwrap(); // as long as a real check
+    /// # });
+    /// ```
     pub async fn burn(&self, password: &str) -> Result<(), ApiError> {
         self.hash(password).await.map(drop)
     }

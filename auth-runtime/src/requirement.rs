@@ -2,10 +2,28 @@
 //!
 //! `#[protected(..)]` spells these types for you; write them yourself to use the guard
 //! without the macro, e.g. `Protected<Req<false, false, true>>` for superusers.
+//!
+//! ```
+//! use axum_users_runtime::requirement::{Req, Requirement};
+//!
+//! type VerifiedOnly = Req<false, true, false>; // `#[protected(verified)]`
+//! assert!(VerifiedOnly::VERIFIED && VerifiedOnly::allows_backend("jwt"));
+//! ```
 
 use std::marker::PhantomData;
 
 /// What a [`Protected`](crate::Protected) guard demands of the request.
+///
+/// [`Req`] implements it; the guard reads the constants and asks about backends:
+///
+/// ```
+/// use axum_users_runtime::requirement::{Req, Requirement};
+///
+/// type Superuser = Req<false, false, true>; // `#[protected(superuser)]`
+/// assert!(Superuser::SUPERUSER && !Superuser::VERIFIED && !Superuser::OPTIONAL);
+/// assert!(Superuser::allows_backend("any-backend"));
+/// assert_eq!(Superuser::backend_names(), None); // every backend
+/// ```
 pub trait Requirement: Send + Sync + 'static {
     /// Missing or failing credentials give `None` instead of a rejection.
     const OPTIONAL: bool;
@@ -57,7 +75,18 @@ impl<const O: bool, const V: bool, const S: bool, B: BackendSet> Requirement for
     }
 }
 
-/// A set of backend names, spelled as types.
+/// A set of backend names, spelled as types: [`AllBackends`], or a tuple of up to eight
+/// [`Name`]s.
+///
+/// ```
+/// use axum_users_runtime::requirement::{encode_name, AllBackends, BackendSet, Name};
+///
+/// const JWT: (u128, u128) = match encode_name("jwt") { Some(p) => p, None => panic!() };
+/// type JwtOnly = (Name<{ JWT.0 }, { JWT.1 }>,);
+/// assert!(JwtOnly::contains("jwt") && !JwtOnly::contains("cookie"));
+/// assert_eq!(JwtOnly::unknown(&|name| name == "cookie"), Some("jwt".to_owned()));
+/// assert!(AllBackends::contains("cookie") && AllBackends::names().is_none());
+/// ```
 pub trait BackendSet: 'static {
     /// Whether `name` is in the set.
     fn contains(name: &str) -> bool;
@@ -69,7 +98,14 @@ pub trait BackendSet: 'static {
     }
 }
 
-/// Every declared backend.
+/// Every declared backend: the default backend set of [`Req`].
+///
+/// ```
+/// use axum_users_runtime::requirement::{AllBackends, BackendSet, Req, Requirement};
+///
+/// assert!(AllBackends::contains("whatever") && AllBackends::names().is_none());
+/// assert!(<Req<false, false, false, AllBackends>>::allows_backend("jwt"));
+/// ```
 pub struct AllBackends;
 
 impl BackendSet for AllBackends {
@@ -86,6 +122,17 @@ impl BackendSet for AllBackends {
 
 /// A backend name of at most 32 bytes encoded in two `u128`s: the bytes big-endian, padded with
 /// zero bytes (`HI` holds bytes 0..16, `LO` bytes 16..32). Use [`encode_name`] to compute them.
+///
+/// What `#[protected(backends(jwt))]` writes, by hand:
+///
+/// ```
+/// use axum_users_runtime::requirement::{encode_name, Name, Req, Requirement};
+///
+/// const JWT: (u128, u128) = match encode_name("jwt") { Some(p) => p, None => panic!() };
+/// type JwtOnly = Req<false, false, false, (Name<{ JWT.0 }, { JWT.1 }>,)>;
+/// assert!(JwtOnly::allows_backend("jwt") && !JwtOnly::allows_backend("cookie"));
+/// assert_eq!(JwtOnly::backend_names(), Some(vec!["jwt".to_owned()]));
+/// ```
 pub struct Name<const HI: u128, const LO: u128>;
 
 impl<const HI: u128, const LO: u128> Name<HI, LO> {

@@ -23,6 +23,18 @@ use uuid::Uuid;
 /// backend, `POST /auth/register`, `POST /auth/forgot-password`, `POST /auth/reset-password`,
 /// `POST /auth/request-verify-token`, `POST /auth/verify`, `GET`/`PATCH /users/me` and
 /// `GET`/`PATCH`/`DELETE /users/{id}`. Usually reached through `AuthConfig::router`.
+///
+/// ```
+/// use axum::Router;
+/// use axum_users_runtime::{router, AuthState, BackendKind, BackendSpec, CookieSpec, Strategy};
+///
+/// static BACKENDS: [BackendSpec; 1] = [BackendSpec {
+///     name: "jwt", kind: BackendKind::Jwt, strategy: Strategy::Jwt,
+///     lifetime: 3600, cookie: CookieSpec::DEFAULT,
+/// }];
+/// // Add `.with_state(state)` (an `AuthState`, or a state it is `FromRef` of) to serve it.
+/// let _auth_routes: Router<AuthState> = router(&BACKENDS);
+/// ```
 pub fn router<S>(backends: &'static [BackendSpec]) -> Router<S>
 where
     S: Clone + Send + Sync + 'static,

@@ -146,19 +146,51 @@ pub struct AuthStateBuilder {
 
 impl AuthStateBuilder {
     /// HS256 secret (at least 32 bytes; [`build`](Self::build) refuses a shorter one).
+    ///
+    /// The secrets and keys (the example of [`reset_secret`](Self::reset_secret),
+    /// [`verification_secret`](Self::verification_secret) and [`jwt_keys`](Self::jwt_keys)):
+    ///
+    /// ```
+    /// # use axum_users_runtime::{AuthConfig, AuthState, BackendKind, BackendSpec, CookieSpec, MemoryStore, Strategy};
+    /// # struct Auth;
+    /// # impl AuthConfig for Auth {
+    /// #     const BACKENDS: &'static [BackendSpec] = &[BackendSpec {
+    /// #         name: "jwt", kind: BackendKind::Jwt, strategy: Strategy::Jwt,
+    /// #         lifetime: 3600, cookie: CookieSpec::DEFAULT,
+    /// #     }];
+    /// # }
+    /// use axum_users_runtime::JwtKeys;
+    ///
+    /// let state = AuthState::builder::<Auth>()
+    ///     .secret("an example secret of at least 32 bytes!")
+    ///     .reset_secret("a separate secret for reset tokens!!")
+    ///     .verification_secret("another one, for verification tokens")
+    ///     .store(MemoryStore::new())
+    ///     .build()
+    ///     .unwrap();
+    /// assert_ne!(state.reset_keys().kid(), state.keys().kid());
+    /// // Own keys (e.g. from PEM files): the purpose secrets are then required.
+    /// let keys = JwtKeys::hs256("an example secret of at least 32 bytes!").unwrap().with_kid("k1").unwrap();
+    /// let builder = AuthState::builder::<Auth>().jwt_keys(keys).store(MemoryStore::new());
+    /// let builder = builder.reset_secret("a separate secret for reset tokens!!");
+    /// let builder = builder.verification_secret("another one, for verification tokens");
+    /// assert_eq!(builder.build().unwrap().keys().kid(), "k1");
+    /// assert!(AuthState::builder::<Auth>().secret("short").store(MemoryStore::new()).build().is_err());
+    /// ```
     pub fn secret(mut self, secret: impl AsRef<[u8]>) -> Self {
         self.secret = Some(secret.as_ref().to_vec());
         self
     }
 
     /// Secret of password-reset tokens (HS256, at least 32 bytes; default: the HS256 secret).
+    /// Example: see [`secret`](Self::secret).
     pub fn reset_secret(mut self, secret: impl AsRef<[u8]>) -> Self {
         self.reset_secret = Some(secret.as_ref().to_vec());
         self
     }
 
     /// Secret of e-mail verification tokens (HS256, at least 32 bytes; default: the HS256
-    /// secret).
+    /// secret). Example: see [`secret`](Self::secret).
     pub fn verification_secret(mut self, secret: impl AsRef<[u8]>) -> Self {
         self.verification_secret = Some(secret.as_ref().to_vec());
         self
@@ -236,20 +268,42 @@ impl AuthStateBuilder {
     }
 
     /// Sends the reset message on `POST /auth/forgot-password` and the verification message on
-    /// `POST /auth/request-verify-token` (after the `on_after_*` hook).
+    /// `POST /auth/request-verify-token` (after the `on_after_*` hook). Example: see [`store`](Self::store).
     pub fn mailer(mut self, mailer: impl Mailer) -> Self {
         self.mailer = Some(Arc::new(mailer));
         self
     }
 
     /// Like [`mailer`](Self::mailer), for a mailer chosen at run time.
+    ///
+    /// ```
+    /// # use axum_users_runtime::{AuthConfig, AuthState, BackendKind, BackendSpec, CookieSpec, MemoryStore, Strategy};
+    /// # struct Auth;
+    /// # impl AuthConfig for Auth {
+    /// #     const BACKENDS: &'static [BackendSpec] = &[BackendSpec {
+    /// #         name: "jwt", kind: BackendKind::Jwt, strategy: Strategy::Jwt,
+    /// #         lifetime: 3600, cookie: CookieSpec::DEFAULT,
+    /// #     }];
+    /// # }
+    /// use std::sync::Arc;
+    /// use axum_users_runtime::{LogMailer, Mailer};
+    ///
+    /// let mailer: Arc<dyn Mailer> = Arc::new(LogMailer); // e.g. picked by configuration
+    /// let state = AuthState::builder::<Auth>()
+    ///     .secret("an example secret of at least 32 bytes!")
+    ///     .store(MemoryStore::new())
+    ///     .shared_mailer(mailer)
+    ///     .build()
+    ///     .unwrap();
+    /// assert!(state.mailer().is_some());
+    /// ```
     pub fn shared_mailer(mut self, mailer: Arc<dyn Mailer>) -> Self {
         self.mailer = Some(mailer);
         self
     }
 
     /// Also starts verification (token, `on_after_request_verify`, message) right after each
-    /// registration (default: off, as in fastapi-users).
+    /// registration (default: off, as in fastapi-users). Example: see [`store`](Self::store).
     pub fn verify_on_register(mut self, on: bool) -> Self {
         self.verify_on_register = on;
         self
@@ -257,6 +311,7 @@ impl AuthStateBuilder {
 
     /// The application's custom user fields: registration and `PATCH` accept them, the user
     /// JSON returns them. Give the same list to the SQL store (`SqliteStore::with_fields`).
+    /// Example: see [`store`](Self::store).
     pub fn user_fields<F: UserFields>(mut self) -> Self {
         self.fields = FieldSchema::of::<F>();
         self
@@ -264,26 +319,65 @@ impl AuthStateBuilder {
 
     /// Other keys, e.g. RS256/ES256 from PEM files ([`JwtKeys::from_pem`]), possibly with
     /// previous keys of their own ([`JwtKeys::with_previous`]); the
-    /// [`previous_secret`](Self::previous_secret)s are added after them.
+    /// [`previous_secret`](Self::previous_secret)s are added after them. Example: see [`secret`](Self::secret).
     pub fn jwt_keys(mut self, keys: JwtKeys) -> Self {
         self.keys = Some(keys);
         self
     }
 
     /// The user store.
+    ///
+    /// The stores and services, with the other optional settings (the others link here):
+    ///
+    /// ```
+    /// # use axum_users_runtime::{AuthConfig, AuthState, BackendKind, BackendSpec, CookieSpec, MemoryStore, Strategy};
+    /// # struct Auth;
+    /// # impl AuthConfig for Auth {
+    /// #     const BACKENDS: &'static [BackendSpec] = &[BackendSpec {
+    /// #         name: "jwt", kind: BackendKind::Jwt, strategy: Strategy::Jwt,
+    /// #         lifetime: 3600, cookie: CookieSpec::DEFAULT,
+    /// #     }];
+    /// # }
+    /// use axum_users_runtime::{DefaultUserManager, Field, FieldKind, LogMailer, MemoryRateLimiter};
+    /// use axum_users_runtime::{MemoryTokenStore, PasswordHasher, UserFields};
+    ///
+    /// #[derive(serde::Serialize, serde::Deserialize)]
+    /// struct Profile { nickname: Option<String> }
+    /// impl UserFields for Profile {
+    ///     const FIELDS: &'static [Field] = &[Field::optional("nickname", FieldKind::Text)];
+    /// }
+    /// let state = AuthState::builder::<Auth>()
+    ///     .secret("an example secret of at least 32 bytes!")
+    ///     .store(MemoryStore::new())
+    ///     .strategy("jwt", Strategy::Database) // switch the backend to stored tokens…
+    ///     .database_tokens(MemoryTokenStore::new()) // …kept here
+    ///     .password_hasher(PasswordHasher::default().max_concurrency(2))
+    ///     .manager(DefaultUserManager)
+    ///     .mailer(LogMailer)
+    ///     .verify_on_register(true)
+    ///     .user_fields::<Profile>()
+    ///     .cookie_secure(false)
+    ///     .leeway(5)
+    ///     .rate_limiter(MemoryRateLimiter::with_max_keys(10_000))
+    ///     .build()
+    ///     .unwrap();
+    /// assert!(state.token_store(Strategy::Database).is_some() && state.verifies_on_register());
+    /// assert_eq!(state.backend("jwt").unwrap().strategy, Strategy::Database);
+    /// ```
     pub fn store(mut self, store: impl UserStore) -> Self {
         self.store = Some(Arc::new(store));
         self
     }
 
     /// Where the `database` strategy keeps its tokens: the `accesstoken` table of a SQL store
-    /// (`SqliteStore`, `PgStore`; usually a clone of the user store).
+    /// (`SqliteStore`, `PgStore`; usually a clone of the user store). Example: see [`store`](Self::store).
     pub fn database_tokens(mut self, tokens: impl TokenStore) -> Self {
         self.database_tokens = Some(Arc::new(tokens));
         self
     }
 
-    /// Where the `redis` strategy keeps its tokens (`RedisTokenStore`).
+    /// Where the `redis` strategy keeps its tokens (`RedisTokenStore`); it is set like
+    /// [`database_tokens`](Self::database_tokens) (example: [`store`](Self::store)).
     pub fn redis_tokens(mut self, tokens: impl TokenStore) -> Self {
         self.redis_tokens = Some(Arc::new(tokens));
         self
@@ -291,19 +385,19 @@ impl AuthStateBuilder {
 
     /// Overrides the strategy the derive declared for backend `name`, e.g. to switch a cookie
     /// backend to Redis when a Redis URL is configured. [`build`](Self::build) refuses a name
-    /// that is not declared.
+    /// that is not declared. Example: see [`store`](Self::store).
     pub fn strategy(mut self, name: &str, strategy: Strategy) -> Self {
         self.strategies.push((name.to_owned(), strategy));
         self
     }
 
-    /// The password hasher (default: argon2id with fastapi-users' parameters).
+    /// The password hasher (default: argon2id with fastapi-users' parameters). Example: see [`store`](Self::store).
     pub fn password_hasher(mut self, hasher: PasswordHasher) -> Self {
         self.hasher = Some(hasher);
         self
     }
 
-    /// The application's hooks and password policy.
+    /// The application's hooks and password policy. Example: see [`store`](Self::store).
     pub fn manager(mut self, manager: impl UserManager) -> Self {
         self.manager = Arc::new(manager);
         self
@@ -311,13 +405,13 @@ impl AuthStateBuilder {
 
     /// Overrides the `secure` attribute of every cookie backend, e.g. `false` for plain-http
     /// development (read from `AUTH_COOKIE_SECURE` by the examples). Refused by
-    /// [`build`](Self::build) for a `same_site = none` backend.
+    /// [`build`](Self::build) for a `same_site = none` backend. Example: see [`store`](Self::store).
     pub fn cookie_secure(mut self, secure: bool) -> Self {
         self.cookie_secure = Some(secure);
         self
     }
 
-    /// Clock tolerance, in seconds, when checking `exp` (default 0).
+    /// Clock tolerance, in seconds, when checking `exp` (default 0). Example: see [`store`](Self::store).
     pub fn leeway(mut self, seconds: u64) -> Self {
         self.leeway = seconds;
         self
@@ -352,13 +446,14 @@ impl AuthStateBuilder {
 
     /// Where the rate-limit counters live (default: a [`MemoryRateLimiter`] of this state;
     /// [`RedisRateLimiter`](crate::RedisRateLimiter) to share them between instances). Clones
-    /// of one limiter given to several states share the counters.
+    /// of one limiter given to several states share the counters. Example: see [`store`](Self::store).
     pub fn rate_limiter(mut self, limiter: impl RateLimiter) -> Self {
         self.rate_limiter = Some(Arc::new(limiter));
         self
     }
 
-    /// Like [`rate_limiter`](Self::rate_limiter), for a limiter chosen at run time.
+    /// Like [`rate_limiter`](Self::rate_limiter), for a limiter chosen at run time; set like
+    /// [`shared_mailer`](Self::shared_mailer) (example there).
     pub fn shared_rate_limiter(mut self, limiter: Arc<dyn RateLimiter>) -> Self {
         self.rate_limiter = Some(limiter);
         self
@@ -491,7 +586,8 @@ impl AuthStateBuilder {
     }
 
     /// Checks the configuration: a secret shorter than 32 bytes, a missing store or an
-    /// unmatched key pair is an error, and the service must not start.
+    /// unmatched key pair is an error, and the service must not start. Examples: see
+    /// [`AuthStateBuilder`] and [`secret`](Self::secret) (a refused short secret).
     pub fn build(self) -> Result<AuthState, ConfigError> {
         if self.backends.is_empty() {
             return Err(ConfigError::NoBackend);
@@ -686,7 +782,7 @@ impl std::fmt::Debug for NewUser {
 }
 
 impl NewUser {
-    /// An active, unverified, non-superuser user.
+    /// An active, unverified, non-superuser user. Example: see [`NewUser`].
     pub fn new(email: impl Into<String>, password: impl Into<String>) -> Self {
         NewUser {
             email: email.into(),
@@ -700,7 +796,8 @@ impl NewUser {
 }
 
 impl AuthState {
-    /// Starts a builder for the backends of `C`.
+    /// Starts a builder for the backends of `C`. Examples: see [`AuthState`] and
+    /// [`AuthStateBuilder`].
     pub fn builder<C: AuthConfig>() -> AuthStateBuilder {
         AuthStateBuilder {
             backends: C::BACKENDS,
@@ -733,61 +830,117 @@ impl AuthState {
     }
 
     /// The declared backends, in order.
+    ///
+    /// The getters of `AuthState` read back what the builder configured; this example exercises
+    /// all of them (the others link here).
+    ///
+    /// ```
+    /// # use axum_users_runtime::{AuthConfig, AuthState, BackendKind, BackendSpec, CookieSpec, MemoryStore, Strategy};
+    /// # struct Auth;
+    /// # impl AuthConfig for Auth {
+    /// #     const BACKENDS: &'static [BackendSpec] = &[BackendSpec {
+    /// #         name: "jwt", kind: BackendKind::Jwt, strategy: Strategy::Jwt,
+    /// #         lifetime: 3600, cookie: CookieSpec::DEFAULT,
+    /// #     }];
+    /// # }
+    /// use axum_users_runtime::{BodyLimit, RateLimits};
+    ///
+    /// let state = AuthState::builder::<Auth>()
+    ///     .secret("an example secret of at least 32 bytes!")
+    ///     .store(MemoryStore::new())
+    ///     .leeway(5)
+    ///     .build()
+    ///     .unwrap();
+    /// assert_eq!(state.backends().len(), 1);
+    /// assert_eq!(state.backend("jwt").map(|b| b.lifetime), Some(3600));
+    /// assert!(state.backend("cookie").is_none() && state.token_store(Strategy::Jwt).is_none());
+    /// assert_eq!(state.keys().kid(), state.keys().kids().next().unwrap());
+    /// let _ = (state.reset_keys(), state.verify_keys(), state.store(), state.hasher());
+    /// let _ = (state.manager(), state.rate_limiter(), state.trusted_proxies());
+    /// assert!(!state.requires_verification() && !state.verifies_on_register());
+    /// assert_eq!((state.reset_lifetime(), state.verify_lifetime()), (3600, 3600));
+    /// assert!(state.mailer().is_none() && state.trusted_origins().len() == 0);
+    /// assert_eq!(state.leeway(), 5);
+    /// assert_eq!(*state.rate_limits(), RateLimits::DEFAULT);
+    /// assert_eq!(state.body_limit(), BodyLimit::DEFAULT);
+    /// ```
     pub fn backends(&self) -> &[BackendSpec] {
         &self.inner.backends
     }
 
     /// The backend called `name`.
+    ///
+    /// Example: see [`backends`](Self::backends).
     pub fn backend(&self, name: &str) -> Option<&BackendSpec> {
         self.inner.backends.iter().find(|b| b.name == name)
     }
 
     /// The token keys.
+    ///
+    /// Example: see [`backends`](Self::backends).
     pub fn keys(&self) -> &JwtKeys {
         &self.inner.keys
     }
 
     /// Keys of password-reset tokens.
+    ///
+    /// Example: see [`backends`](Self::backends).
     pub fn reset_keys(&self) -> &JwtKeys {
         &self.inner.reset_keys
     }
 
     /// Keys of e-mail verification tokens.
+    ///
+    /// Example: see [`backends`](Self::backends).
     pub fn verify_keys(&self) -> &JwtKeys {
         &self.inner.verify_keys
     }
 
     /// Whether login and the `/users` routes require verified users.
+    ///
+    /// Example: see [`backends`](Self::backends).
     pub fn requires_verification(&self) -> bool {
         self.inner.requires_verification
     }
 
     /// Lifetime of reset tokens, in seconds.
+    ///
+    /// Example: see [`backends`](Self::backends).
     pub fn reset_lifetime(&self) -> u64 {
         self.inner.reset_lifetime
     }
 
     /// Lifetime of verification tokens, in seconds.
+    ///
+    /// Example: see [`backends`](Self::backends).
     pub fn verify_lifetime(&self) -> u64 {
         self.inner.verify_lifetime
     }
 
     /// The mailer, if one is configured.
+    ///
+    /// Example: see [`backends`](Self::backends).
     pub fn mailer(&self) -> Option<&dyn Mailer> {
         self.inner.mailer.as_deref()
     }
 
     /// Whether registration starts verification.
+    ///
+    /// Example: see [`backends`](Self::backends).
     pub fn verifies_on_register(&self) -> bool {
         self.inner.verify_on_register
     }
 
     /// The user store.
+    ///
+    /// Example: see [`backends`](Self::backends).
     pub fn store(&self) -> &dyn UserStore {
         &*self.inner.store
     }
 
     /// The token store of a stateful strategy (`None` for [`Strategy::Jwt`]).
+    ///
+    /// Example: see [`backends`](Self::backends).
     pub fn token_store(&self, strategy: Strategy) -> Option<&dyn TokenStore> {
         match strategy {
             Strategy::Jwt => None,
@@ -797,43 +950,59 @@ impl AuthState {
     }
 
     /// The password hasher.
+    ///
+    /// Example: see [`backends`](Self::backends).
     pub fn hasher(&self) -> &PasswordHasher {
         &self.inner.hasher
     }
 
     /// The application's hooks.
+    ///
+    /// Example: see [`backends`](Self::backends).
     pub fn manager(&self) -> &dyn UserManager {
         &*self.inner.manager
     }
 
     /// Clock tolerance for `exp`, in seconds.
+    ///
+    /// Example: see [`backends`](Self::backends).
     pub fn leeway(&self) -> u64 {
         self.inner.leeway
     }
 
     /// The brute-force limits in force.
+    ///
+    /// Example: see [`backends`](Self::backends).
     pub fn rate_limits(&self) -> &RateLimits {
         &self.inner.rate_limits
     }
 
     /// Where the rate-limit counters live.
+    ///
+    /// Example: see [`backends`](Self::backends).
     pub fn rate_limiter(&self) -> &dyn RateLimiter {
         &*self.inner.rate_limiter
     }
 
     /// The trusted reverse proxies ([`AuthStateBuilder::trusted_proxies`]).
+    ///
+    /// Example: see [`backends`](Self::backends).
     pub fn trusted_proxies(&self) -> &[Cidr] {
         &self.inner.trusted_proxies
     }
 
     /// How much body the generated routes read, and for how long
     /// ([`AuthStateBuilder::max_body_bytes`], [`AuthStateBuilder::body_timeout`]).
+    ///
+    /// Example: see [`backends`](Self::backends).
     pub fn body_limit(&self) -> BodyLimit {
         self.inner.body_limit
     }
 
     /// The configured trusted origins, normalized
     /// ([`AuthStateBuilder::trusted_origins`]); the request's own host is trusted besides.
+    ///
+    /// Example: see [`backends`](Self::backends).
     pub fn trusted_origins(&self) -> impl ExactSizeIterator<Item = &str> + '_ {
         self.inner.csrf.trusted().iter().map(TrustedOrigin::as_str)
     }
@@ -848,6 +1017,8 @@ impl AuthState {
     ///
     /// Errors are the registration answers: 422 for a bad e-mail,
     /// `REGISTER_INVALID_PASSWORD`, `REGISTER_USER_ALREADY_EXISTS`, 503.
+    ///
+    /// Example: see [`NewUser`].
     pub async fn create_user(&self, new: NewUser) -> Result<User, ApiError> {
         let email = normalize_email(&new.email).map_err(|issue| {
             ApiError::Validation(vec![issue.at(&["body", "email"], &new.email)])
@@ -903,6 +1074,8 @@ impl AuthState {
 
     /// Checks an e-mail and password: the user when they match (active or not), `None`
     /// otherwise. An unknown e-mail still costs one hash; a legacy or outdated hash is upgraded.
+    ///
+    /// Example: see [`NewUser`].
     pub async fn check_credentials(
         &self,
         email: &str,

@@ -1,4 +1,14 @@
 //! Where tokens travel: the `Authorization: Bearer` header or a cookie.
+//!
+//! ```
+//! use axum::http::{header, HeaderMap};
+//! use axum_users_runtime::transport;
+//!
+//! let mut headers = HeaderMap::new();
+//! headers.insert(header::AUTHORIZATION, "Bearer abc".parse().unwrap());
+//! assert_eq!(transport::bearer_token(&headers), Some("abc"));
+//! assert_eq!(transport::cookie_value(&headers, "fastapiusersauth"), None);
+//! ```
 
 use std::fmt::Write as _;
 
@@ -10,6 +20,19 @@ use serde::Serialize;
 use crate::config::{BackendKind, BackendSpec, CookieSpec};
 
 /// The token this backend's transport finds in the request, if any.
+///
+/// ```
+/// use axum::http::{header, HeaderMap};
+/// use axum_users_runtime::{transport, BackendKind, BackendSpec, CookieSpec, Strategy};
+///
+/// const COOKIE: BackendSpec = BackendSpec {
+///     name: "cookie", kind: BackendKind::Cookie, strategy: Strategy::Jwt,
+///     lifetime: 3600, cookie: CookieSpec::DEFAULT,
+/// };
+/// let mut headers = HeaderMap::new();
+/// headers.insert(header::COOKIE, "theme=dark; fastapiusersauth=abc".parse().unwrap());
+/// assert_eq!(transport::extract(&COOKIE, &headers), Some("abc"));
+/// ```
 pub fn extract<'h>(backend: &BackendSpec, headers: &'h HeaderMap) -> Option<&'h str> {
     match backend.kind {
         BackendKind::Jwt => bearer_token(headers),
@@ -18,6 +41,16 @@ pub fn extract<'h>(backend: &BackendSpec, headers: &'h HeaderMap) -> Option<&'h 
 }
 
 /// The token of an `Authorization: Bearer <token>` header (scheme compared case-insensitively).
+///
+/// ```
+/// use axum::http::{header, HeaderMap};
+/// use axum_users_runtime::transport::bearer_token;
+///
+/// let mut headers = HeaderMap::new();
+/// assert_eq!(bearer_token(&headers), None);
+/// headers.insert(header::AUTHORIZATION, "bearer abc.def".parse().unwrap());
+/// assert_eq!(bearer_token(&headers), Some("abc.def"));
+/// ```
 // `to_str` lets only visible ASCII and tabs through: `trim_ascii` trims what `trim` would.
 pub fn bearer_token(headers: &HeaderMap) -> Option<&str> {
     let value = headers
@@ -31,6 +64,16 @@ pub fn bearer_token(headers: &HeaderMap) -> Option<&str> {
 }
 
 /// The value of the cookie `name` in the request's `Cookie` headers (a quoted value is unquoted).
+///
+/// ```
+/// use axum::http::{header, HeaderMap};
+/// use axum_users_runtime::transport::cookie_value;
+///
+/// let mut headers = HeaderMap::new();
+/// headers.insert(header::COOKIE, r#"a=1; session="xyz""#.parse().unwrap());
+/// assert_eq!(cookie_value(&headers, "session"), Some("xyz"));
+/// assert_eq!(cookie_value(&headers, "missing"), None);
+/// ```
 // As in `bearer_token`, `trim_ascii` is `trim` on what `to_str` lets through.
 pub fn cookie_value<'h>(headers: &'h HeaderMap, name: &str) -> Option<&'h str> {
     headers
@@ -50,6 +93,15 @@ pub fn cookie_value<'h>(headers: &'h HeaderMap, name: &str) -> Option<&'h str> {
 }
 
 /// A `Set-Cookie` value for `cookie`, in fastapi-users' attribute order.
+///
+/// ```
+/// use axum_users_runtime::{transport::set_cookie, CookieSpec};
+///
+/// assert_eq!(
+///     set_cookie(&CookieSpec::DEFAULT, "abc", 3600),
+///     "fastapiusersauth=abc; HttpOnly; Max-Age=3600; Path=/; SameSite=lax; Secure"
+/// );
+/// ```
 pub fn set_cookie(cookie: &CookieSpec, value: &str, max_age: u64) -> String {
     let mut out = String::with_capacity(cookie.name.len() + value.len() + 96);
     out.push_str(cookie.name);
@@ -96,6 +148,19 @@ struct BearerBody<'a> {
 }
 
 /// The successful login answer of this backend for `token`.
+///
+/// ```
+/// use axum::http::{header, StatusCode};
+/// use axum_users_runtime::{transport, BackendKind, BackendSpec, CookieSpec, Strategy};
+///
+/// const COOKIE: BackendSpec = BackendSpec {
+///     name: "cookie", kind: BackendKind::Cookie, strategy: Strategy::Jwt,
+///     lifetime: 3600, cookie: CookieSpec::DEFAULT,
+/// };
+/// let response = transport::login_response(&COOKIE, "abc");
+/// assert_eq!(response.status(), StatusCode::NO_CONTENT);
+/// assert!(response.headers()[header::SET_COOKIE].to_str().unwrap().starts_with("fastapiusersauth=abc;"));
+/// ```
 pub fn login_response(backend: &BackendSpec, token: &str) -> Response {
     let mut response = match backend.kind {
         BackendKind::Jwt => Json(BearerBody {
@@ -113,6 +178,19 @@ pub fn login_response(backend: &BackendSpec, token: &str) -> Response {
 }
 
 /// The logout answer of this backend: 204, with a removal cookie for cookie backends.
+///
+/// ```
+/// use axum::http::{header, StatusCode};
+/// use axum_users_runtime::{transport, BackendKind, BackendSpec, CookieSpec, Strategy};
+///
+/// const COOKIE: BackendSpec = BackendSpec {
+///     name: "cookie", kind: BackendKind::Cookie, strategy: Strategy::Jwt,
+///     lifetime: 3600, cookie: CookieSpec::DEFAULT,
+/// };
+/// let response = transport::logout_response(&COOKIE);
+/// assert_eq!(response.status(), StatusCode::NO_CONTENT);
+/// assert!(response.headers()[header::SET_COOKIE].to_str().unwrap().contains("Max-Age=0"));
+/// ```
 pub fn logout_response(backend: &BackendSpec) -> Response {
     match backend.kind {
         BackendKind::Jwt => StatusCode::NO_CONTENT.into_response(),

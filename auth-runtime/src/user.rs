@@ -42,6 +42,14 @@ pub struct User {
 
 impl User {
     /// A new active, unverified, non-superuser user with a random id.
+    ///
+    /// ```
+    /// use axum_users_runtime::User;
+    ///
+    /// let user = User::new("ada@example.com", "$argon2id$...");
+    /// assert!(user.is_active && !user.is_verified && !user.is_superuser);
+    /// assert_ne!(user.id, User::new("ada@example.com", "$argon2id$...").id);
+    /// ```
     pub fn new(email: impl Into<String>, hashed_password: impl Into<String>) -> Self {
         User {
             id: Uuid::new_v4(),

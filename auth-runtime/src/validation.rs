@@ -1,4 +1,13 @@
 //! Request bodies, checked the way FastAPI checks them, with FastAPI-shaped 422 answers.
+//!
+//! ```
+//! use axum::http::HeaderMap;
+//! use axum_users_runtime::{validation::email_body, ApiError};
+//!
+//! let err = email_body(&HeaderMap::new(), br#"{"mail": "x"}"#).unwrap_err();
+//! assert_eq!(err.status(), 422);
+//! assert_eq!(err.body()["detail"][0]["type"], "missing");
+//! ```
 
 use axum::body::Bytes;
 use axum::http::{header, HeaderMap};
@@ -7,11 +16,22 @@ use serde_json::{json, Map, Value};
 use crate::error::{ApiError, ValidationIssue};
 
 /// Why an e-mail address was refused (email-validator's wording).
+///
+/// [`normalize_email`] returns it; [`at`](Self::at) makes it a 422 entry:
+///
+/// ```
+/// use axum_users_runtime::validation::normalize_email;
+///
+/// let issue = normalize_email("no-at-sign").unwrap_err();
+/// let entry = issue.at(&["body", "email"], "no-at-sign");
+/// assert_eq!(entry.kind, "value_error");
+/// assert!(entry.msg.starts_with("value is not a valid email address"));
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct EmailIssue(pub String);
 
 impl EmailIssue {
-    /// As a 422 entry at `loc`.
+    /// As a 422 entry at `loc`. Example: see [`EmailIssue`].
     pub fn at(&self, loc: &[&str], input: &str) -> ValidationIssue {
         ValidationIssue {
             kind: "value_error",
@@ -118,7 +138,7 @@ fn content_type(headers: &HeaderMap) -> String {
         .unwrap_or_default()
 }
 
-/// The OAuth2 password form of the login routes.
+/// The OAuth2 password form of the login routes (example: [`LoginForm::parse`]).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LoginForm {
     /// The e-mail.
@@ -131,6 +151,19 @@ impl LoginForm {
     /// Parses `application/x-www-form-urlencoded` or `multipart/form-data` (what a browser's
     /// `FormData` sends); any other content type reads as an empty form, as in FastAPI. Empty
     /// fields count as missing; `grant_type`, if sent, must be `password`.
+    ///
+    /// ```
+    /// use axum::{body::Bytes, http::{header, HeaderMap}};
+    /// use axum_users_runtime::validation::LoginForm;
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() {
+    /// let mut headers = HeaderMap::new();
+    /// headers.insert(header::CONTENT_TYPE, "application/x-www-form-urlencoded".parse().unwrap());
+    /// let body = Bytes::from_static(b"username=ada%40example.com&password=secret");
+    /// let form = LoginForm::parse(&headers, body).await.unwrap();
+    /// assert_eq!((form.username.as_str(), form.password.as_str()), ("ada@example.com", "secret"));
+    /// # }
+    /// ```
     pub async fn parse(headers: &HeaderMap, body: Bytes) -> Result<Self, ApiError> {
         let pairs: Vec<(String, String)> = match content_type(headers).as_str() {
             "application/x-www-form-urlencoded" => {
@@ -205,6 +238,17 @@ async fn multipart_fields(headers: &HeaderMap, body: Bytes) -> Vec<(String, Stri
 }
 
 /// A JSON object body, or the 422 FastAPI gives for anything else.
+///
+/// ```
+/// use axum::http::{header, HeaderMap};
+/// use axum_users_runtime::validation::json_object;
+///
+/// let mut headers = HeaderMap::new();
+/// headers.insert(header::CONTENT_TYPE, "application/json".parse().unwrap());
+/// assert_eq!(json_object(&headers, br#"{"a": 1}"#).unwrap()["a"], 1);
+/// assert!(json_object(&headers, b"[1, 2]").is_err()); // 422: not an object
+/// assert!(json_object(&headers, b"").is_err()); // 422: body missing
+/// ```
 pub fn json_object(headers: &HeaderMap, body: &[u8]) -> Result<Map<String, Value>, ApiError> {
     let ct = content_type(headers);
     let is_json = ct.is_empty() || ct == "application/json" || ct.ends_with("+json");
@@ -279,6 +323,17 @@ fn email_at(raw: &str, name: &str, issues: &mut Vec<ValidationIssue>) -> Option<
 
 /// Reads a required string field of a JSON body, recording a FastAPI issue when it is missing
 /// or not a string.
+///
+/// ```
+/// use axum_users_runtime::validation::required_string;
+///
+/// let map = serde_json::json!({"name": "Ada", "age": 36}).as_object().unwrap().clone();
+/// let mut issues = Vec::new();
+/// assert_eq!(required_string(&map, "name", &mut issues).as_deref(), Some("Ada"));
+/// assert_eq!(required_string(&map, "age", &mut issues), None); // not a string
+/// assert_eq!(required_string(&map, "city", &mut issues), None); // missing
+/// assert_eq!(issues.len(), 2);
+/// ```
 pub fn required_string(
     map: &Map<String, Value>,
     name: &str,
@@ -318,6 +373,18 @@ fn embedded_string(
 
 /// Checks an optional boolean field as pydantic's lax mode does (flags sent to registration are
 /// type-checked, then ignored).
+///
+/// ```
+/// use axum_users_runtime::validation::optional_bool;
+///
+/// let map = serde_json::json!({"a": "yes", "b": 0, "c": "maybe"}).as_object().unwrap().clone();
+/// let mut issues = Vec::new();
+/// assert_eq!(optional_bool(&map, "a", &mut issues), Some(true));
+/// assert_eq!(optional_bool(&map, "b", &mut issues), Some(false));
+/// assert_eq!(optional_bool(&map, "absent", &mut issues), None);
+/// assert_eq!(optional_bool(&map, "c", &mut issues), None);
+/// assert_eq!(issues[0].kind, "bool_parsing"); // only "c" is an issue
+/// ```
 pub fn optional_bool(
     map: &Map<String, Value>,
     name: &str,
@@ -348,7 +415,7 @@ pub fn optional_bool(
     parsed
 }
 
-/// The body of `POST /auth/register`.
+/// The body of `POST /auth/register` (example: [`RegisterBody::parse`]).
 #[derive(Debug, Clone)]
 pub struct RegisterBody {
     /// Normalised e-mail.
@@ -361,6 +428,18 @@ pub struct RegisterBody {
 
 impl RegisterBody {
     /// Parses and validates; `id` and the flags are checked for type and then ignored.
+    ///
+    /// ```
+    /// use axum::http::{header, HeaderMap};
+    /// use axum_users_runtime::validation::RegisterBody;
+    ///
+    /// let mut headers = HeaderMap::new();
+    /// headers.insert(header::CONTENT_TYPE, "application/json".parse().unwrap());
+    /// let body = br#"{"email": "Ada@Example.COM", "password": "pw", "nick": "ada"}"#;
+    /// let reg = RegisterBody::parse(&headers, body).unwrap();
+    /// assert_eq!(reg.email, "Ada@example.com");
+    /// assert_eq!(reg.raw["nick"], "ada"); // custom fields stay in `raw`
+    /// ```
     pub fn parse(headers: &HeaderMap, body: &[u8]) -> Result<Self, ApiError> {
         let map = json_object(headers, body)?;
         let mut issues = Vec::new();
@@ -399,6 +478,16 @@ fn optional_email(
 
 /// The body `{"email": ...}` of `POST /auth/forgot-password` and
 /// `POST /auth/request-verify-token`: the normalised e-mail.
+///
+/// ```
+/// use axum::http::{header, HeaderMap};
+/// use axum_users_runtime::validation::email_body;
+///
+/// let mut headers = HeaderMap::new();
+/// headers.insert(header::CONTENT_TYPE, "application/json".parse().unwrap());
+/// assert_eq!(email_body(&headers, br#"{"email": "ada@EXAMPLE.com"}"#).unwrap(), "ada@example.com");
+/// assert!(email_body(&headers, br#"{"email": "nope"}"#).is_err());
+/// ```
 pub fn email_body(headers: &HeaderMap, body: &[u8]) -> Result<String, ApiError> {
     let map = json_object(headers, body)?;
     let mut issues = Vec::new();
@@ -412,6 +501,18 @@ pub fn email_body(headers: &HeaderMap, body: &[u8]) -> Result<String, ApiError> 
 
 /// Required string fields of a JSON body, in order (e.g. `["token", "password"]`), as FastAPI's
 /// embedded body parameters.
+///
+/// ```
+/// use axum::http::{header, HeaderMap};
+/// use axum_users_runtime::validation::string_fields;
+///
+/// let mut headers = HeaderMap::new();
+/// headers.insert(header::CONTENT_TYPE, "application/json".parse().unwrap());
+/// let body = br#"{"token": "t0k", "password": "new"}"#;
+/// let [token, password] = string_fields(&headers, body, ["token", "password"]).unwrap();
+/// assert_eq!((token.as_str(), password.as_str()), ("t0k", "new"));
+/// assert!(string_fields(&headers, br#"{"token": "t0k"}"#, ["token", "password"]).is_err());
+/// ```
 pub fn string_fields<const N: usize>(
     headers: &HeaderMap,
     body: &[u8],
@@ -428,7 +529,7 @@ pub fn string_fields<const N: usize>(
 }
 
 /// The body of `PATCH /users/me` and `PATCH /users/{id}`: every field optional; `null` counts
-/// as absent.
+/// as absent (example: [`UserUpdate::parse`]).
 #[derive(Debug, Clone, Default)]
 pub struct UserUpdate {
     /// New e-mail, normalised.
@@ -445,6 +546,18 @@ pub struct UserUpdate {
 
 impl UserUpdate {
     /// Parses and validates; returns the update and the object as sent.
+    ///
+    /// ```
+    /// use axum::http::{header, HeaderMap};
+    /// use axum_users_runtime::validation::UserUpdate;
+    ///
+    /// let mut headers = HeaderMap::new();
+    /// headers.insert(header::CONTENT_TYPE, "application/json".parse().unwrap());
+    /// let (update, raw) = UserUpdate::parse(&headers, br#"{"password": "new", "email": null}"#).unwrap();
+    /// assert_eq!(update.password.as_deref(), Some("new"));
+    /// assert_eq!(update.email, None); // `null` counts as absent
+    /// assert!(raw.contains_key("email"));
+    /// ```
     pub fn parse(headers: &HeaderMap, body: &[u8]) -> Result<(Self, Map<String, Value>), ApiError> {
         let map = json_object(headers, body)?;
         let mut issues = Vec::new();

@@ -13,6 +13,12 @@ use crate::config::Rate;
 use crate::error::StoreError;
 
 /// How many counters a [`MemoryRateLimiter`] keeps at most by default.
+///
+/// ```
+/// use axum_users_runtime::{MemoryRateLimiter, DEFAULT_MAX_KEYS};
+///
+/// assert_eq!(MemoryRateLimiter::new().max_keys(), DEFAULT_MAX_KEYS);
+/// ```
 pub const DEFAULT_MAX_KEYS: usize = 100_000;
 
 /// The default [`RateLimiter`]: fixed-window counters in the process's memory.
@@ -97,7 +103,7 @@ impl MemoryRateLimiter {
         }
     }
 
-    /// The most counters kept.
+    /// The most counters kept. Example: see [`with_max_keys`](Self::with_max_keys).
     pub fn max_keys(&self) -> usize {
         self.max_keys
     }
@@ -111,7 +117,7 @@ impl MemoryRateLimiter {
         self.lock().entries.len()
     }
 
-    /// Whether no counter is kept.
+    /// Whether no counter is kept. Example: see [`new`](Self::new).
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }

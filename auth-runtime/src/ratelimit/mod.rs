@@ -23,6 +23,13 @@ pub use memory::{MemoryRateLimiter, DEFAULT_MAX_KEYS};
 
 /// The names of the counters the generated routes keep (the `limit` argument of
 /// [`RateLimiter`]); in Redis they are part of the key.
+///
+/// ```
+/// use axum_users_runtime::limit;
+///
+/// assert_eq!(limit::LOGIN_ACCOUNT, "login_account");
+/// assert_eq!(limit::MAIL_CLIENT, "mail_client");
+/// ```
 pub mod limit {
     /// Failed logins per account (the normalized e-mail address).
     pub const LOGIN_ACCOUNT: &str = "login_account";

@@ -14,6 +14,15 @@ use crate::error::StoreError;
 use crate::tokens::{RedisTokenStore, DEFAULT_REDIS_TIMEOUT};
 
 /// The key prefix of [`RedisRateLimiter`] by default.
+///
+/// ```
+/// # tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(async {
+/// use axum_users_runtime::{RedisRateLimiter, DEFAULT_RATE_LIMIT_PREFIX};
+///
+/// let limiter = RedisRateLimiter::connect_lazy("redis://127.0.0.1:6379").unwrap();
+/// assert_eq!(limiter.prefix(), DEFAULT_RATE_LIMIT_PREFIX);
+/// # });
+/// ```
 pub const DEFAULT_RATE_LIMIT_PREFIX: &str = "axum_users:";
 
 /// One round trip per hit: count, start the window on the first event (or repair a counter that
@@ -243,12 +252,22 @@ impl RedisRateLimiter {
     }
 
     /// The deadline of one Redis command, waiting for a connection included (default 2 s).
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// # tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(async {
+    /// let limiter = axum_users_runtime::RedisRateLimiter::connect_lazy("redis://127.0.0.1:6379")
+    ///     .unwrap()
+    ///     .with_timeout(Duration::from_millis(500));
+    /// # let _ = limiter;
+    /// # });
+    /// ```
     pub fn with_timeout(mut self, timeout: Duration) -> Self {
         self.timeout = timeout;
         self
     }
 
-    /// The key prefix.
+    /// The key prefix. Example: see [`with_prefix`](Self::with_prefix).
     pub fn prefix(&self) -> &str {
         &self.prefix
     }

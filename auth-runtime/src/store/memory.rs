@@ -21,17 +21,28 @@ pub struct MemoryStore {
 }
 
 impl MemoryStore {
-    /// An empty store.
+    /// An empty store. Example: see [`MemoryStore`].
     pub fn new() -> Self {
         Self::default()
     }
 
-    /// How many users are stored.
+    /// How many users are stored (with [`is_empty`](Self::is_empty)):
+    ///
+    /// ```
+    /// use axum_users_runtime::{MemoryStore, User, UserStore};
+    ///
+    /// # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
+    /// let store = MemoryStore::new();
+    /// assert!(store.is_empty());
+    /// store.create(User::new("a@example.com", "hash")).await.unwrap();
+    /// assert_eq!(store.len(), 1);
+    /// # });
+    /// ```
     pub fn len(&self) -> usize {
         self.lock().len()
     }
 
-    /// Whether no user is stored.
+    /// Whether no user is stored. Example: see [`len`](Self::len).
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }

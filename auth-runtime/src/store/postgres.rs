@@ -86,24 +86,38 @@ impl Default for PgStoreOptions {
 }
 
 impl PgStoreOptions {
-    /// The defaults.
+    /// The defaults. The setters chain (the others link here):
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use axum_users_runtime::PgStoreOptions;
+    ///
+    /// let options = PgStoreOptions::new()
+    ///     .max_connections(20)
+    ///     .acquire_timeout(Duration::from_secs(1))
+    ///     .idle_timeout(None) // keep idle connections open
+    ///     .operation_timeout(Duration::from_secs(2));
+    /// # let _ = options;
+    /// ```
     pub fn new() -> Self {
         Self::default()
     }
 
-    /// The most connections the pool opens (default 10).
+    /// The most connections the pool opens (default 10). Example: see [`new`](Self::new).
     pub fn max_connections(mut self, max: u32) -> Self {
         self.max_connections = max;
         self
     }
 
     /// How long an operation waits for a connection, opening one included (default 3 s).
+    /// Example: see [`new`](Self::new).
     pub fn acquire_timeout(mut self, timeout: Duration) -> Self {
         self.acquire_timeout = timeout;
         self
     }
 
     /// After how long an unused connection is closed (default 10 minutes; `None`: never).
+    /// Example: see [`new`](Self::new).
     pub fn idle_timeout(mut self, timeout: Option<Duration>) -> Self {
         self.idle_timeout = timeout;
         self
@@ -111,7 +125,7 @@ impl PgStoreOptions {
 
     /// How long any store operation may take before it fails with a [`StoreError`]
     /// (default 5 s). A partitioned network never answers, and the driver has no query
-    /// timeout of its own.
+    /// timeout of its own. Example: see [`new`](Self::new).
     pub fn operation_timeout(mut self, timeout: Duration) -> Self {
         self.operation_timeout = timeout;
         self
@@ -170,6 +184,16 @@ pub struct PgStore {
 impl PgStore {
     /// Connects to the database at `url` (`postgres://user:password@host:port/database`) with
     /// the default [`PgStoreOptions`] and creates the tables if needed.
+    ///
+    /// ```no_run
+    /// use axum_users_runtime::PgStore;
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), axum_users_runtime::StoreError> {
+    /// let store = PgStore::connect("postgres://app:secret@localhost:5432/app").await?;
+    /// let _pool: &sqlx::PgPool = store.pool(); // for the application's own queries
+    /// # Ok(())
+    /// # }
+    /// ```
     pub async fn connect(url: &str) -> Result<Self, StoreError> {
         Self::connect_with(url, PgStoreOptions::default()).await
     }
@@ -264,7 +288,7 @@ impl PgStore {
         Ok(self)
     }
 
-    /// The underlying pool.
+    /// The underlying pool. Example: see [`connect`](Self::connect).
     pub fn pool(&self) -> &PgPool {
         &self.tables.pool
     }

@@ -87,6 +87,16 @@ pub struct SqliteStore {
 impl SqliteStore {
     /// Opens (creating the file if needed) the database at `url`, e.g. `sqlite://users.db` or
     /// `sqlite::memory:`, and creates the tables on first start.
+    ///
+    /// ```no_run
+    /// use axum_users_runtime::SqliteStore;
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), axum_users_runtime::StoreError> {
+    /// let store = SqliteStore::connect("sqlite://users.db").await?;
+    /// # let _ = store;
+    /// # Ok(())
+    /// # }
+    /// ```
     pub async fn connect(url: &str) -> Result<Self, StoreError> {
         let in_memory = url.contains(":memory:") || url.contains("mode=memory");
         let options = SqliteConnectOptions::from_str(url)
@@ -115,6 +125,27 @@ impl SqliteStore {
 
     /// Uses an existing pool; creates the tables if they do not exist. Token rows follow their
     /// user on delete only when the pool's connections enforce foreign keys (sqlx's default).
+    ///
+    /// With [`pool`](Self::pool), which gives the pool back for the application's own queries:
+    ///
+    /// ```
+    /// use axum_users_runtime::{SqliteStore, User, UserStore};
+    ///
+    /// # tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(async {
+    /// let pool = sqlx::sqlite::SqlitePoolOptions::new()
+    ///     .max_connections(1)
+    ///     .connect("sqlite::memory:")
+    ///     .await
+    ///     .unwrap();
+    /// let store = SqliteStore::from_pool(pool).await.unwrap();
+    /// store.create(User::new("a@example.com", "hash")).await.unwrap();
+    /// let count: i64 = sqlx::query_scalar(r#"SELECT count(*) FROM "user""#)
+    ///     .fetch_one(store.pool())
+    ///     .await
+    ///     .unwrap();
+    /// assert_eq!(count, 1);
+    /// # });
+    /// ```
     pub async fn from_pool(pool: SqlitePool) -> Result<Self, StoreError> {
         for statement in schema::<Sqlite>() {
             sqlx::query(&statement)
@@ -178,7 +209,7 @@ impl SqliteStore {
         Ok(self)
     }
 
-    /// The underlying pool.
+    /// The underlying pool. Example: see [`from_pool`](Self::from_pool).
     pub fn pool(&self) -> &SqlitePool {
         &self.tables.pool
     }

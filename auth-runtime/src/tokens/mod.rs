@@ -22,6 +22,12 @@ pub use self::redis::{RedisTokenStore, DEFAULT_REDIS_KEY_PREFIX, DEFAULT_REDIS_T
 
 /// The longest opaque token looked up in a store; longer credentials are refused without a
 /// round trip (fastapi-users' tokens are 43 characters).
+///
+/// ```
+/// use axum_users_runtime::{is_plausible_token, MAX_OPAQUE_TOKEN_LEN};
+///
+/// assert!(!is_plausible_token(&"a".repeat(MAX_OPAQUE_TOKEN_LEN + 1)));
+/// ```
 pub const MAX_OPAQUE_TOKEN_LEN: usize = 128;
 
 /// A new opaque token: 32 random bytes, URL-safe base64 without padding (43 characters), as
@@ -112,17 +118,31 @@ pub struct MemoryTokenStore {
 }
 
 impl MemoryTokenStore {
-    /// An empty store.
+    /// An empty store. Example: see [`MemoryTokenStore`].
     pub fn new() -> Self {
         Self::default()
     }
 
-    /// How many tokens are stored (expired ones included until they are read).
+    /// How many tokens are stored (expired ones included until they are read), with
+    /// [`is_empty`](Self::is_empty):
+    ///
+    /// ```
+    /// use axum_users_runtime::{MemoryTokenStore, TokenStore};
+    ///
+    /// # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
+    /// let store = MemoryTokenStore::new();
+    /// assert!(store.is_empty());
+    /// store.write("opaque-token", uuid::Uuid::new_v4(), 3600).await.unwrap();
+    /// assert_eq!(store.len(), 1);
+    /// store.destroy("opaque-token").await.unwrap();
+    /// assert!(store.is_empty());
+    /// # });
+    /// ```
     pub fn len(&self) -> usize {
         self.lock().len()
     }
 
-    /// Whether no token is stored.
+    /// Whether no token is stored. Example: see [`len`](Self::len).
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }

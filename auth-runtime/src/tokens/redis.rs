@@ -13,10 +13,20 @@ use crate::error::StoreError;
 use crate::tokens::TokenStore;
 
 /// The key prefix fastapi-users' `RedisStrategy` uses by default.
+///
+/// ```
+/// # tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(async {
+/// use axum_users_runtime::{RedisTokenStore, DEFAULT_REDIS_KEY_PREFIX};
+///
+/// let tokens = RedisTokenStore::connect_lazy("redis://127.0.0.1:6379").unwrap();
+/// assert_eq!(tokens.prefix(), DEFAULT_REDIS_KEY_PREFIX);
+/// # });
+/// ```
 pub const DEFAULT_REDIS_KEY_PREFIX: &str = "fastapi_users_token:";
 
 /// How long one Redis command may take, connecting included, before it fails with a
-/// [`StoreError`] (and the request answers 503).
+/// [`StoreError`] (and the request answers 503). Change it with
+/// [`RedisTokenStore::with_timeout`] (example there).
 pub const DEFAULT_REDIS_TIMEOUT: Duration = Duration::from_secs(2);
 
 /// How many keys one `SCAN` step of [`RedisTokenStore::destroy_all`] asks for.
@@ -256,17 +266,28 @@ impl RedisTokenStore {
 
     /// The deadline of one Redis command, waiting for a connection included (default 2 s).
     /// A command that misses it fails with a [`StoreError`] (503).
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// # tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(async {
+    /// let tokens = axum_users_runtime::RedisTokenStore::connect_lazy("redis://127.0.0.1:6379")
+    ///     .unwrap()
+    ///     .with_timeout(Duration::from_millis(500));
+    /// # let _ = tokens;
+    /// # });
+    /// ```
     pub fn with_timeout(mut self, timeout: Duration) -> Self {
         self.timeout = timeout;
         self
     }
 
-    /// The key prefix.
+    /// The key prefix. Example: see [`with_prefix`](Self::with_prefix).
     pub fn prefix(&self) -> &str {
         &self.prefix
     }
 
-    /// The Redis key of `token`: the prefix followed by the token.
+    /// The Redis key of `token`: the prefix followed by the token. Example: see
+    /// [`with_prefix`](Self::with_prefix).
     pub fn key(&self, token: &str) -> String {
         format!("{}{token}", self.prefix)
     }

@@ -24,6 +24,37 @@ impl AuthState {
 
     /// A new credential of `backend` for `user_id`: a signed JWT for the `jwt` strategy, an
     /// opaque token written to the token store for `database` and `redis`.
+    ///
+    /// Issuing, reading and destroying a credential (the example of
+    /// [`read_token`](Self::read_token) and [`destroy_token`](Self::destroy_token) too):
+    ///
+    /// ```
+    /// use axum_users_runtime::{AuthConfig, AuthState, BackendKind, BackendSpec, CookieSpec};
+    /// use axum_users_runtime::{MemoryStore, MemoryTokenStore, Strategy};
+    /// # struct Auth;
+    /// # impl AuthConfig for Auth {
+    /// #     const BACKENDS: &'static [BackendSpec] = &[BackendSpec {
+    /// #         name: "db", kind: BackendKind::Jwt, strategy: Strategy::Database,
+    /// #         lifetime: 3600, cookie: CookieSpec::DEFAULT,
+    /// #     }];
+    /// # }
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), axum_users_runtime::ApiError> {
+    /// let state = AuthState::builder::<Auth>()
+    ///     .secret("an example secret of at least 32 bytes!")
+    ///     .store(MemoryStore::new())
+    ///     .database_tokens(MemoryTokenStore::new())
+    ///     .build()
+    ///     .unwrap();
+    /// let backend = *state.backend("db").unwrap();
+    /// let id = uuid::Uuid::new_v4();
+    /// let token = state.issue_token(&backend, id).await?;
+    /// assert_eq!(state.read_token(&backend, &token).await?, Some(id));
+    /// state.destroy_token(&backend, &token).await?; // logout
+    /// assert_eq!(state.read_token(&backend, &token).await?, None);
+    /// # Ok(())
+    /// # }
+    /// ```
     pub async fn issue_token(
         &self,
         backend: &BackendSpec,
@@ -49,6 +80,8 @@ impl AuthState {
 
     /// The user a credential of `backend` names: `Ok(None)` when it is invalid, expired,
     /// revoked or malformed (the next backend may try), `Err` (503) when the store fails.
+    ///
+    /// Example: see [`issue_token`](Self::issue_token).
     pub async fn read_token(
         &self,
         backend: &BackendSpec,
@@ -69,6 +102,8 @@ impl AuthState {
     }
 
     /// Destroys a credential of `backend` (logout); nothing to do for the `jwt` strategy.
+    ///
+    /// Example: see [`issue_token`](Self::issue_token).
     pub async fn destroy_token(&self, backend: &BackendSpec, token: &str) -> Result<(), ApiError> {
         if backend.strategy.is_stateful() && is_plausible_token(token) {
             self.stateful_store(backend)?.destroy(token).await?;
