@@ -1,17 +1,16 @@
 //! [`RedisRateLimiter`]: counters in Redis, shared by every instance of a service.
 
 use std::fmt;
-use std::sync::{Arc, PoisonError, RwLock};
+use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
-use redis::aio::{ConnectionManager, ConnectionManagerConfig};
-use redis::{Client, FromRedisValue};
+use redis::aio::ConnectionManager;
 
 use super::{digest, window, Decision, RateLimiter};
 use crate::config::Rate;
 use crate::error::StoreError;
-use crate::tokens::{RedisTokenStore, DEFAULT_REDIS_TIMEOUT};
+use crate::tokens::RedisTokenStore;
 
 /// The key prefix of [`RedisRateLimiter`] by default.
 ///
@@ -91,59 +90,17 @@ return 0
 /// ```
 #[derive(Clone)]
 pub struct RedisRateLimiter {
-    connection: Arc<Connection>,
+    /// The connection (reconnection, deadline) of a token store; its key prefix is unused.
+    redis: RedisTokenStore,
     prefix: Arc<str>,
-    timeout: Duration,
-}
-
-/// The connection manager in use, and how to make a new one (as in `RedisTokenStore`).
-struct Connection {
-    /// `None` for [`RedisRateLimiter::from_manager`]: the manager is never replaced.
-    client: Option<Client>,
-    config: ConnectionManagerConfig,
-    /// A generation number (bumped on every replacement) and the manager.
-    current: RwLock<(u64, ConnectionManager)>,
-}
-
-impl Connection {
-    fn get(&self) -> (u64, ConnectionManager) {
-        self.current
-            .read()
-            .unwrap_or_else(PoisonError::into_inner)
-            .clone()
-    }
-
-    /// Replaces the manager of `generation` with a new one that connects on first use, unless
-    /// another command already replaced it.
-    fn replace(&self, generation: u64) {
-        let Some(client) = &self.client else { return };
-        let mut current = self.current.write().unwrap_or_else(PoisonError::into_inner);
-        if current.0 != generation {
-            return;
-        }
-        match ConnectionManager::new_lazy_with_config(client.clone(), self.config.clone()) {
-            Ok(manager) => *current = (generation + 1, manager),
-            Err(err) => tracing::error!(error = %err, "could not replace the Redis connection"),
-        }
-    }
 }
 
 impl fmt::Debug for RedisRateLimiter {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let mut debug = f.debug_struct("RedisRateLimiter");
-        if let Some(client) = &self.connection.client {
-            // The address only: the URL may carry a password.
-            debug.field("addr", &client.get_connection_info().addr().to_string());
-        }
-        debug
-            .field("prefix", &self.prefix)
-            .field("timeout", &self.timeout)
-            .finish_non_exhaustive()
+        self.redis.debug_connection(&mut debug);
+        debug.field("prefix", &self.prefix).finish_non_exhaustive()
     }
-}
-
-fn open(url: &str) -> Result<Client, StoreError> {
-    Client::open(url).map_err(|err| StoreError::new(format!("invalid Redis URL: {err}")))
 }
 
 impl RedisRateLimiter {
@@ -158,22 +115,7 @@ impl RedisRateLimiter {
     /// # }
     /// ```
     pub async fn connect(url: &str) -> Result<Self, StoreError> {
-        let client = open(url)?;
-        let addr = client.get_connection_info().addr().to_string();
-        let config = RedisTokenStore::manager_config();
-        let manager = ConnectionManager::new_with_config(client.clone(), config.clone())
-            .await
-            .map_err(|err| {
-                StoreError::new(format!("could not connect to Redis at {addr}: {err}"))
-            })?;
-        let limiter = Self::with_connection(Some(client), config, manager);
-        limiter
-            .run::<String>("PING", &redis::cmd("PING"))
-            .await
-            .map_err(|err| {
-                StoreError::new(format!("Redis at {addr} does not answer PING: {err}"))
-            })?;
-        Ok(limiter)
+        RedisTokenStore::connect(url).await.map(Self::over)
     }
 
     /// Like [`connect`](Self::connect), without any I/O: the first hit connects (limited
@@ -189,11 +131,7 @@ impl RedisRateLimiter {
     /// # });
     /// ```
     pub fn connect_lazy(url: &str) -> Result<Self, StoreError> {
-        let client = open(url)?;
-        let config = RedisTokenStore::manager_config();
-        let manager = ConnectionManager::new_lazy_with_config(client.clone(), config.clone())
-            .map_err(|err| StoreError::new(format!("invalid Redis configuration: {err}")))?;
-        Ok(Self::with_connection(Some(client), config, manager))
+        RedisTokenStore::connect_lazy(url).map(Self::over)
     }
 
     /// A limiter over a connection manager of the application's own (e.g. the one its
@@ -216,22 +154,13 @@ impl RedisRateLimiter {
     /// # }
     /// ```
     pub fn from_manager(manager: ConnectionManager) -> Self {
-        Self::with_connection(None, ConnectionManagerConfig::new(), manager)
+        Self::over(RedisTokenStore::from_manager(manager))
     }
 
-    fn with_connection(
-        client: Option<Client>,
-        config: ConnectionManagerConfig,
-        manager: ConnectionManager,
-    ) -> Self {
+    fn over(redis: RedisTokenStore) -> Self {
         RedisRateLimiter {
-            connection: Arc::new(Connection {
-                client,
-                config,
-                current: RwLock::new((0, manager)),
-            }),
+            redis,
             prefix: Arc::from(DEFAULT_RATE_LIMIT_PREFIX),
-            timeout: DEFAULT_REDIS_TIMEOUT,
         }
     }
 
@@ -263,7 +192,7 @@ impl RedisRateLimiter {
     /// # });
     /// ```
     pub fn with_timeout(mut self, timeout: Duration) -> Self {
-        self.timeout = timeout;
+        self.redis = self.redis.with_timeout(timeout);
         self
     }
 
@@ -294,27 +223,6 @@ impl RedisRateLimiter {
         key
     }
 
-    /// Runs `cmd` within the deadline; `name` names it in errors (never the key).
-    async fn run<T: FromRedisValue>(&self, name: &str, cmd: &redis::Cmd) -> Result<T, StoreError> {
-        let (generation, mut manager) = self.connection.get();
-        match tokio::time::timeout(self.timeout, cmd.query_async::<T>(&mut manager)).await {
-            Ok(Ok(value)) => Ok(value),
-            Ok(Err(err)) => {
-                if err.is_timeout() {
-                    self.connection.replace(generation);
-                }
-                Err(StoreError::new(format!("Redis {name} failed: {err}")))
-            }
-            Err(_) => {
-                self.connection.replace(generation);
-                Err(StoreError::new(format!(
-                    "Redis {name} did not answer within {:?}",
-                    self.timeout
-                )))
-            }
-        }
-    }
-
     fn script(&self, script: &str, limit: &str, subject: &str) -> redis::Cmd {
         let mut cmd = redis::cmd("EVAL");
         cmd.arg(script).arg(1).arg(self.key(limit, subject));
@@ -330,7 +238,7 @@ impl RateLimiter for RedisRateLimiter {
         let window_ms = u64::try_from(window(rate).as_millis()).unwrap_or(u64::MAX);
         let mut cmd = self.script(HIT, limit, subject);
         cmd.arg(window_ms);
-        let (count, ttl_ms): (i64, i64) = self.run("rate limit EVAL", &cmd).await?;
+        let (count, ttl_ms): (i64, i64) = self.redis.run("rate limit EVAL", &cmd).await?;
         let count = u64::try_from(count).unwrap_or(0);
         let remaining = Duration::from_millis(u64::try_from(ttl_ms).unwrap_or(0));
         Ok(Decision::new(count, rate.max, remaining))
@@ -338,12 +246,18 @@ impl RateLimiter for RedisRateLimiter {
 
     async fn undo(&self, limit: &str, subject: &str) -> Result<(), StoreError> {
         let cmd = self.script(UNDO, limit, subject);
-        self.run::<i64>("rate limit EVAL", &cmd).await.map(drop)
+        self.redis
+            .run::<i64>("rate limit EVAL", &cmd)
+            .await
+            .map(drop)
     }
 
     async fn clear(&self, limit: &str, subject: &str) -> Result<(), StoreError> {
         let mut cmd = redis::cmd("DEL");
         cmd.arg(self.key(limit, subject));
-        self.run::<i64>("rate limit DEL", &cmd).await.map(drop)
+        self.redis
+            .run::<i64>("rate limit DEL", &cmd)
+            .await
+            .map(drop)
     }
 }

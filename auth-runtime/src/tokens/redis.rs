@@ -126,14 +126,20 @@ impl Connection {
 impl fmt::Debug for RedisTokenStore {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let mut debug = f.debug_struct("RedisTokenStore");
+        self.debug_connection(&mut debug);
+        debug.field("prefix", &self.prefix).finish_non_exhaustive()
+    }
+}
+
+impl RedisTokenStore {
+    /// The connection's part of a `Debug` output: the address only (the URL may carry a
+    /// password) and the deadline. Shared with `RedisRateLimiter`, which runs its commands
+    /// through a `RedisTokenStore`'s connection.
+    pub(crate) fn debug_connection(&self, debug: &mut fmt::DebugStruct<'_, '_>) {
         if let Some(client) = &self.connection.client {
-            // The address only: the URL may carry a password.
             debug.field("addr", &client.get_connection_info().addr().to_string());
         }
-        debug
-            .field("prefix", &self.prefix)
-            .field("timeout", &self.timeout)
-            .finish_non_exhaustive()
+        debug.field("timeout", &self.timeout);
     }
 }
 
@@ -292,8 +298,13 @@ impl RedisTokenStore {
         format!("{}{token}", self.prefix)
     }
 
-    /// Runs `cmd` within the deadline; `name` names it in errors.
-    async fn run<T: FromRedisValue>(&self, name: &str, cmd: &redis::Cmd) -> Result<T, StoreError> {
+    /// Runs `cmd` within the deadline, replacing a connection that timed out; `name` names it
+    /// in errors.
+    pub(crate) async fn run<T: FromRedisValue>(
+        &self,
+        name: &str,
+        cmd: &redis::Cmd,
+    ) -> Result<T, StoreError> {
         self.query(name, cmd)
             .await
             .map_err(Failure::into_store_error)
